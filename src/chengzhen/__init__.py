@@ -1,0 +1,1 @@
+"""chengzhen (城镇) — the work platform of urban and town development offices."""

@@ -1,0 +1,198 @@
+"""Tracked models: every create, change and delete is written to the audit chain.
+
+A model that subclasses ``TrackedModel`` is recorded on every path the ORM offers —
+``save()``, ``objects.create()``, ``bulk_create``, ``bulk_update``, ``QuerySet.update`` and
+deletes including cascades — in the same transaction as the change. Images hold the model's
+concrete fields by attribute name (``lead_unit_id``), canonicalised; many-to-many links are
+modelled as tracked rows of their own, so every link has its own record.
+
+Each tracked row also carries ``version``, raised on every change, so a stale edit can be
+refused instead of silently overwriting someone else's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from . import canonical
+from .chain import Entry, append
+
+_TRACKED: list[type[models.Model]] = []
+
+
+def tracked_models() -> list[type[models.Model]]:
+    """Every concrete tracked model, for ``audit verify``."""
+    return [m for m in _TRACKED if not m._meta.abstract and not m._meta.proxy]
+
+
+def audited_fields(model: type[models.Model]) -> list[models.Field]:
+    exclude = set(getattr(model, "audit_exclude", ()))
+    return [f for f in model._meta.concrete_fields if f.name not in exclude]
+
+
+def _canonical_field(field: models.Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(field, models.DecimalField):
+        value = field.to_python(value)
+        return canonical.canonical_value(value.quantize(_quantum(field.decimal_places)))
+    if isinstance(field, models.DateTimeField):
+        return canonical.canonical_value(field.to_python(value))
+    if isinstance(field, models.DateField):
+        return canonical.canonical_value(field.to_python(value))
+    if isinstance(field, models.JSONField):
+        return canonical.canonical_value(value)
+    if isinstance(field, models.ForeignKey):
+        return canonical.canonical_value(field.target_field.to_python(value))
+    return canonical.canonical_value(field.to_python(value))
+
+
+_QUANTA: dict[int, Any] = {}
+
+
+def _quantum(places: int):
+    from decimal import Decimal
+
+    if places not in _QUANTA:
+        _QUANTA[places] = Decimal(1).scaleb(-places)
+    return _QUANTA[places]
+
+
+def image_from_values(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Canonical image from a dict of attribute name → value (as ``.values()`` returns)."""
+    return {f.attname: _canonical_field(f, values[f.attname]) for f in audited_fields(model)}
+
+
+def image(instance: models.Model) -> dict[str, Any]:
+    """Canonical image of a model instance as it stands in memory."""
+    return {
+        f.attname: _canonical_field(f, getattr(instance, f.attname))
+        for f in audited_fields(type(instance))
+    }
+
+
+def _fetch_images(model: type[models.Model], pks) -> dict[Any, dict[str, Any]]:
+    attnames = [f.attname for f in audited_fields(model)]
+    pk_name = model._meta.pk.attname
+    out = {}
+    pks = list(pks)
+    for i in range(0, len(pks), 900):
+        for row in model._base_manager.filter(pk__in=pks[i : i + 900]).values(pk_name, *attnames):
+            out[row[pk_name]] = image_from_values(model, row)
+    return out
+
+
+def _label(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+class TrackedQuerySet(models.QuerySet):
+    """QuerySet whose bulk writes are recorded like single ones."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            append(
+                Entry("create", _label(self.model), str(o.pk), None, image(o)) for o in created
+            )
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if not objs:
+            return 0
+        with transaction.atomic(using=self.db):
+            befores = _fetch_images(self.model, [o.pk for o in objs])
+            for o in objs:
+                o.version = (o.version or 0) + 1
+            fields = list(fields) + (["version"] if "version" not in fields else [])
+            # the plain manager: Django's bulk_update calls update(), which would record twice
+            n = self.model._base_manager.using(self.db).bulk_update(objs, fields, *args, **kwargs)
+            entries = []
+            for o in objs:
+                before = befores.get(o.pk)
+                after = dict(before or {})
+                for name in fields:
+                    f = self.model._meta.get_field(name)
+                    after[f.attname] = _canonical_field(f, getattr(o, f.attname))
+                if before != after:
+                    entries.append(Entry("update", _label(self.model), str(o.pk), before, after))
+            append(entries)
+        return n
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            befores = _fetch_images(self.model, pks)
+            kwargs.setdefault("version", models.F("version") + 1)
+            n = self.model._base_manager.filter(pk__in=pks).update(**kwargs) if pks else 0
+            afters = _fetch_images(self.model, pks)
+            append(
+                Entry("update", _label(self.model), str(pk), befores.get(pk), afters.get(pk))
+                for pk in pks
+                if befores.get(pk) != afters.get(pk)
+            )
+        return n
+
+    update.alters_data = True
+
+
+TrackedManager = models.Manager.from_queryset(TrackedQuerySet)
+
+
+class TrackedModel(models.Model):
+    """Base of every record people enter or decide (see DESIGN: Audit)."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = TrackedManager()
+    audit_exclude: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _TRACKED.append(cls)
+
+    def save(self, *args, **kwargs):
+        model = type(self)
+        with transaction.atomic(using=kwargs.get("using")):
+            creating = self._state.adding or self.pk is None
+            before = None
+            if not creating:
+                before = _fetch_images(model, [self.pk]).get(self.pk)
+                creating = before is None
+            if not creating:
+                self.version = (self.version or 0) + 1
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = set(kwargs["update_fields"]) | {"version"}
+            super().save(*args, **kwargs)
+            update_fields = kwargs.get("update_fields")
+            if creating:
+                append([Entry("create", _label(model), str(self.pk), None, image(self))])
+            else:
+                after = dict(before)
+                current = image(self)
+                if update_fields is None:
+                    after.update(current)
+                else:
+                    for name in update_fields:
+                        attname = model._meta.get_field(name).attname
+                        if attname in current:
+                            after[attname] = current[attname]
+                if after != before:
+                    append([Entry("update", _label(model), str(self.pk), before, after)])
+
+    save.alters_data = True
+
+
+@receiver(post_delete)
+def _record_delete(sender, instance, **kwargs):
+    # Fires for instance.delete(), QuerySet.delete() and cascades, inside their transaction.
+    if isinstance(instance, TrackedModel):
+        append([Entry("delete", _label(sender), str(instance.pk), image(instance), None)])

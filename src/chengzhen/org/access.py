@@ -1,0 +1,138 @@
+"""Who may do what (pure: no Django). Every permission question ends here.
+
+A grant is one membership: (role, unit subtree, programmes — all when none are named). A task
+is in a grant's reach when its programme is covered and its lead unit, or for reading and
+reporting one of its cooperating units, lies in the grant's unit subtree (unit paths are
+materialised as ``/CITY/COUNTY/TOWN/``, so "in the subtree" is a prefix test).
+
+What each role may do:
+
+============  ====  ====  ======  ======  ======  =======
+role          read  edit  report  import  export  inspect
+============  ====  ====  ======  ======  ======  =======
+admin         all   all   all     all     all     all
+supervisor    lead/coop   lead/coop  lead/coop  programme  lead/coop  –
+unit_editor   lead/coop   lead       lead/coop  programme* lead/coop  –
+leader        lead/coop   –     –       –       lead/coop  –
+inspector     lead/coop   –     –       –       –       lead/coop
+============  ====  ====  ======  ======  ======  =======
+
+(* a unit editor's import may only create or change tasks whose lead unit it may edit.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    READ = "read"
+    EDIT = "edit"
+    REPORT = "report"
+    IMPORT = "import"
+    EXPORT = "export"
+    INSPECT = "inspect"  # add inspection notes (人大代表/政协委员)
+
+
+ADMIN, SUPERVISOR, UNIT_EDITOR, LEADER, INSPECTOR = (
+    "admin", "supervisor", "unit_editor", "leader", "inspector",
+)
+
+# For each role and action: which of a task's units must be in the grant's subtree.
+#   "lead"  — the lead unit;  "any" — the lead unit or a cooperating unit.
+TASK_RULES: dict[str, dict[Action, str]] = {
+    SUPERVISOR: {Action.READ: "any", Action.EDIT: "any", Action.REPORT: "any",
+                 Action.IMPORT: "any", Action.EXPORT: "any"},
+    UNIT_EDITOR: {Action.READ: "any", Action.EDIT: "lead", Action.REPORT: "any",
+                  Action.IMPORT: "lead", Action.EXPORT: "any"},
+    LEADER: {Action.READ: "any", Action.EXPORT: "any"},
+    INSPECTOR: {Action.READ: "any", Action.INSPECT: "any"},
+}
+# Programme-wide actions (may this person import into / export from the programme at all).
+PROGRAMME_RULES: dict[str, frozenset[Action]] = {
+    SUPERVISOR: frozenset({Action.READ, Action.IMPORT, Action.EXPORT, Action.EDIT}),
+    UNIT_EDITOR: frozenset({Action.READ, Action.IMPORT, Action.EXPORT}),
+    LEADER: frozenset({Action.READ, Action.EXPORT}),
+    INSPECTOR: frozenset({Action.READ}),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_path: str
+    programme_ids: frozenset[int] = field(default_factory=frozenset)  # empty: every programme
+
+    def covers_programme(self, programme_id: int) -> bool:
+        return not self.programme_ids or programme_id in self.programme_ids
+
+    def covers_unit(self, unit_path: str) -> bool:
+        return unit_path.startswith(self.unit_path)
+
+
+@dataclass(frozen=True)
+class TaskScope:
+    """The facts about a task that permissions depend on."""
+
+    programme_id: int
+    lead_unit_path: str
+    cooperating_unit_paths: tuple[str, ...] = ()
+
+
+def is_admin(grants: Iterable[Grant]) -> bool:
+    return any(g.role == ADMIN for g in grants)
+
+
+def task_reach(grant: Grant, action: Action) -> str | None:
+    """Which of a task's units the grant must cover for ``action``; None if never."""
+    if grant.role == ADMIN:
+        return "any"
+    return TASK_RULES.get(grant.role, {}).get(action)
+
+
+def may_on_task(grants: Iterable[Grant], action: Action, task: TaskScope,
+                acting_unit_path: str | None = None) -> bool:
+    """May a person with ``grants`` do ``action`` on ``task``?
+
+    For REPORT, ``acting_unit_path`` is the unit the report is made for: it must be the lead
+    or a cooperating unit of the task and lie in the same grant's subtree.
+    """
+    task_units = (task.lead_unit_path, *task.cooperating_unit_paths)
+    for g in grants:
+        reach = task_reach(g, action)
+        if reach is None or not g.covers_programme(task.programme_id):
+            continue
+        if g.role == ADMIN and acting_unit_path is None:
+            return True
+        units = (task.lead_unit_path,) if reach == "lead" else task_units
+        if acting_unit_path is not None:
+            if acting_unit_path in task_units and g.covers_unit(acting_unit_path) and (
+                reach == "any" or acting_unit_path == task.lead_unit_path
+            ):
+                return True
+            continue
+        if any(g.covers_unit(u) for u in units):
+            return True
+    return False
+
+
+def may_on_programme(grants: Iterable[Grant], action: Action, programme_id: int) -> bool:
+    """May a person do ``action`` on the programme as a whole (import into it, export it)?"""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if action in PROGRAMME_RULES.get(g.role, frozenset()) and g.covers_programme(programme_id):
+            return True
+    return False
+
+
+def may_on_unit(grants: Iterable[Grant], action: Action, unit_path: str) -> bool:
+    """Reading a unit's own record: any grant whose subtree holds it; editing: admins."""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if action == Action.READ and g.covers_unit(unit_path):
+            return True
+    return False

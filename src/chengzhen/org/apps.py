@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    name = "chengzhen.org"
+    verbose_name = "组织与人员"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProgrammesConfig(AppConfig):
+    name = "chengzhen.programmes"
+    verbose_name = "工作计划"
