@@ -71,6 +71,8 @@ def _database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "chengzhen.sqlite3",
+        # a file, not memory, so tests can hand the database to a `chengzhen` subprocess
+        "TEST": {"NAME": str(DATA_DIR / "test-chengzhen.sqlite3")},
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

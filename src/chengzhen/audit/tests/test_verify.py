@@ -1,0 +1,184 @@
+"""``audit verify`` finds every kind of tampering and names the record."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from chengzhen.audit.context import acting_as
+from chengzhen.audit.models import AuditRecord
+from chengzhen.audit.verify import verify
+from chengzhen.ledger.models import Task, TimeNode
+
+
+@pytest.fixture
+def ledger(county, make_task):
+    with acting_as(county.users["supervisor"], "test"):
+        tasks = [make_task(f"T{i}") for i in range(1, 4)]
+        TimeNode.objects.create(task=tasks[0], name="开工", planned_date="2026-03-01")
+    return tasks
+
+
+def sql(statement: str, params=()) -> None:
+    with connection.cursor() as cur:
+        cur.execute(statement, params)
+
+
+def middle_seq() -> int:
+    return AuditRecord.objects.order_by("seq")[AuditRecord.objects.count() // 2].seq
+
+
+def assert_refused(first_seq: int | None = None, text: str = "") -> str:
+    result = verify()
+    assert not result.ok
+    if first_seq is not None:
+        assert result.first_broken_record == first_seq
+    joined = "\n".join(str(f) for f in result.findings)
+    assert text in joined
+    with pytest.raises(CommandError) as exc:
+        call_command("audit", "verify")
+    if first_seq is not None:
+        assert f"#{first_seq}" in str(exc.value)
+    return joined
+
+
+def test_clean_chain_verifies(ledger, capsys):
+    result = verify()
+    assert result.ok, result.findings
+    assert result.records == AuditRecord.objects.count()
+    call_command("audit", "verify")
+    assert "审计链完整" in capsys.readouterr().out
+
+
+def test_edited_content_is_caught(ledger):
+    seq = middle_seq()
+    content = AuditRecord.objects.get(seq=seq).content.replace('"version":1', '"version":7')
+    sql("UPDATE audit_auditrecord SET content = %s WHERE seq = %s", [content, seq])
+    assert_refused(seq, "内容与哈希不符")
+
+
+def test_edited_hash_is_caught(ledger):
+    seq = middle_seq()
+    sql("UPDATE audit_auditrecord SET hash = %s WHERE seq = %s", ["f" * 64, seq])
+    assert_refused(seq, "内容与哈希不符")
+
+
+def test_deleted_middle_record_is_caught(ledger):
+    seq = middle_seq()
+    sql("DELETE FROM audit_auditrecord WHERE seq = %s", [seq])
+    assert_refused(seq + 1, "序号不连续")
+
+
+def test_deleted_last_record_is_caught(ledger):
+    last = AuditRecord.objects.order_by("-seq").first().seq
+    sql("DELETE FROM audit_auditrecord WHERE seq = %s", [last])
+    assert_refused(last - 1, "链尾与记录不符")
+
+
+def test_reordered_records_are_caught(ledger):
+    a = middle_seq()
+    b = a + 1
+    sql("UPDATE audit_auditrecord SET seq = -1 WHERE seq = %s", [a])
+    sql("UPDATE audit_auditrecord SET seq = %s WHERE seq = %s", [a, b])
+    sql("UPDATE audit_auditrecord SET seq = %s WHERE seq = -1", [b])
+    assert_refused(a)
+
+
+def test_row_changed_outside_the_platform_is_caught(ledger):
+    task = ledger[1]
+    sql("UPDATE ledger_task SET name = %s WHERE id = %s", ["偷改的名称", task.pk])
+    text = assert_refused(text="字段 name")
+    assert f"ledger.task:{task.pk}" in text and "偷改的名称" in text
+
+
+def test_row_inserted_outside_the_platform_is_caught(ledger):
+    task = ledger[0]
+    sql(
+        "INSERT INTO ledger_timenode (task_id, seq, name, planned_date, version) "
+        "VALUES (%s, 9, '私加节点', '2026-05-01', 1)", [task.pk],
+    )
+    assert_refused(text="没有任何审计记录")
+
+
+def test_row_deleted_outside_the_platform_is_caught(ledger):
+    sql("DELETE FROM ledger_timenode")
+    assert_refused(text="数据行已不存在")
+
+
+def test_cascade_delete_records_each_row(ledger, county):
+    node_pk, task_pk = TimeNode.objects.get().pk, ledger[0].pk
+    with acting_as(county.users["supervisor"], "test"):
+        ledger[0].delete()
+    deleted = AuditRecord.objects.filter(action="delete")
+    assert {(r.model, r.object_pk) for r in deleted} == {
+        ("ledger.task", str(task_pk)), ("ledger.timenode", str(node_pk)),
+    }
+    assert {r.actor_username for r in deleted} == {"supervisor"}
+    assert verify().ok
+
+
+def test_bulk_paths_are_recorded_and_verify(county, make_task):
+    t = make_task("B0")
+    with acting_as(county.users["admin"], "test"):
+        created = Task.objects.bulk_create([
+            Task(programme=county.programme, code=f"B{i}", name=f"批量{i}",
+                 lead_unit=county.units["town_b"], start_date="2026-01-01",
+                 due_date="2026-06-30")
+            for i in range(1, 4)
+        ])
+        for task in created:
+            task.category = "批量修改"
+        Task.objects.bulk_update(created, ["category"])
+        Task.objects.filter(code__startswith="B").delete()
+    actions = [
+        (r.action, r.actor_username)
+        for r in AuditRecord.objects.filter(model="ledger.task").exclude(object_pk=str(t.pk))
+    ]
+    assert actions.count(("create", "admin")) == 3
+    assert actions.count(("update", "admin")) == 3
+    assert ("delete", "admin") in actions
+    assert verify().ok
+
+
+def test_data_migration_is_recorded(db):
+    rec = AuditRecord.objects.get(seq=1)
+    body = json.loads(rec.content)
+    assert body["source"] == "migration:org.0003_system_user"
+    assert body["after"]["username"] == "system"
+    assert verify().ok
+
+
+def test_login_and_failed_login_are_recorded(county, client):
+    county.users["admin"].is_staff = True
+    county.users["admin"].save()
+    client.post("/admin/login/", {"username": "admin", "password": "wrong"})
+    client.post("/admin/login/", {"username": "admin", "password": "pw-admin"})
+    events = [(r.action, r.actor_username) for r in AuditRecord.objects.filter(
+        action__in=["login", "login_failed"])]
+    assert events == [("login_failed", "admin"), ("login", "admin")]
+    assert verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_command_exits_1_from_the_shell(county):
+    sql("UPDATE org_unit SET name = '改名' WHERE code = 'ZJJ'")
+    env = {**os.environ, "DATABASE_URL": _url_of_test_db()}
+    out = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "chengzhen"), "audit", "verify"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "org.unit" in out.stderr and "字段 name" in out.stderr
+
+
+def _url_of_test_db() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
