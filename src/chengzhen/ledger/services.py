@@ -1,0 +1,248 @@
+"""Ledger actions: one function per thing a person does to the ledger.
+
+Each action asks the permission function (``org.permissions``), validates, and writes in one
+transaction through the tracked models, so the change and its audit record commit together.
+The audit actor is the acting user, with the source the caller already set (a command's
+``command:…``, a request's ``request:…``) or ``service:<action>``.
+Refusals raise ``Refused`` (bad input, every problem listed), ``PermissionDenied`` or
+``StaleEdit`` (someone else changed the record since it was read); nothing is written then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from chengzhen.audit.context import SYSTEM, acting_as, current_actor
+from chengzhen.org.models import Unit
+from chengzhen.org.permissions import Action, can, require
+from chengzhen.problems import Problem, Refused
+
+from . import progress
+from .choices import TaskStatus
+from .models import Cooperation, ProgressReport, Task, TimeNode
+
+FEN = Decimal("0.01")
+TASK_FIELDS = {
+    "code", "seq", "name", "category", "requirement", "responsible_leader", "lead_unit",
+    "responsible_person", "responsible_phone", "responsible_user", "start_date", "due_date",
+    "weight", "planned_total_investment", "opening_completed_investment", "status", "notes",
+    "parent",
+}
+
+
+class StaleEdit(Exception):
+    """The record changed since the editor read it (its version moved on)."""
+
+    def __init__(self, obj, expected: int, actual: int):
+        self.expected, self.actual = expected, actual
+        super().__init__(
+            f"{obj} 已被他人修改（读取时为第 {expected} 版，现为第 {actual} 版），请刷新后再改"
+        )
+
+
+@contextlib.contextmanager
+def _as(user, action: str) -> Iterator[None]:
+    actor = current_actor()
+    if actor is not SYSTEM and (user is None or actor.user_id == user.pk):
+        yield  # the caller already set who and through which path
+        return
+    with acting_as(user, actor.source if actor is not SYSTEM else f"service:{action}"):
+        yield
+
+
+def money(value, column: str) -> Decimal:
+    """Yuan as a Decimal to the fen; refuses negatives and non-numbers."""
+    try:
+        amount = Decimal(str(value)).quantize(FEN)
+    except (InvalidOperation, ValueError):
+        raise Refused([Problem(column=column, reason=f"金额 {value!r} 不是数字")]) from None
+    if amount < 0:
+        raise Refused([Problem(column=column, reason=f"金额不能为负数：{value}")])
+    return amount
+
+
+def validate_task(task: Task) -> list[Problem]:
+    """Problems with a task's own fields (not permissions)."""
+    problems = []
+    for name, label in (("code", "任务编号"), ("name", "任务名称")):
+        if not str(getattr(task, name) or "").strip():
+            problems.append(Problem(column=label, reason="不能为空"))
+    if task.start_date and task.due_date and task.due_date < task.start_date:
+        problems.append(Problem(column="完成时限",
+                                reason=f"完成时限 {task.due_date} 早于开始时间 {task.start_date}"))
+    if task.status not in TaskStatus.values:
+        problems.append(Problem(column="完成状态", reason=f"未知状态 {task.status!r}"))
+    for name, label in (("planned_total_investment", "计划总投资"),
+                        ("opening_completed_investment", "期初已完成投资")):
+        value = getattr(task, name)
+        if value is not None and Decimal(value) < 0:
+            problems.append(Problem(column=label, reason="金额不能为负数"))
+    if task.parent_id:
+        parent = task.parent
+        if parent.programme_id != task.programme_id:
+            problems.append(Problem(column="上级任务", reason="上级任务不在同一工作计划中"))
+        elif parent.parent_id:
+            problems.append(Problem(column="上级任务",
+                                    reason=f"上级任务 {parent.code} 本身是子任务（台账只有两级）"))
+        elif task.pk and parent.pk == task.pk:
+            problems.append(Problem(column="上级任务", reason="任务不能是自己的上级"))
+    if task.pk and task.parent_id and Task.objects.filter(parent_id=task.pk).exists():
+        problems.append(Problem(column="上级任务", reason="已有子任务的任务不能再挂到上级任务下"))
+    clash = Task.objects.filter(programme_id=task.programme_id, code=task.code)
+    if task.pk:
+        clash = clash.exclude(pk=task.pk)
+    if task.code and clash.exists():
+        problems.append(Problem(column="任务编号", reason=f"编号 {task.code} 在本计划中已存在"))
+    return problems
+
+
+def create_task(user, programme, **fields) -> Task:
+    """Create a task (新增任务) in ``programme``; the user must be allowed to edit it."""
+    unknown = set(fields) - TASK_FIELDS
+    if unknown:
+        raise TypeError(f"unknown task fields: {sorted(unknown)}")
+    task = Task(programme=programme, **fields)
+    with _as(user, "create_task"), transaction.atomic():
+        require(user, Action.EDIT, task)
+        problems = validate_task(task)
+        if problems:
+            raise Refused(problems)
+        task.save()
+    return task
+
+
+def update_task(user, task: Task, *, expected_version: int, **changes) -> Task:
+    """Change a task's fields (修改任务), refusing a stale edit."""
+    unknown = set(changes) - TASK_FIELDS
+    if unknown:
+        raise TypeError(f"unknown task fields: {sorted(unknown)}")
+    with _as(user, "update_task"), transaction.atomic():
+        current = Task.objects.select_for_update().get(pk=task.pk)
+        if current.version != expected_version:
+            raise StaleEdit(current, expected_version, current.version)
+        require(user, Action.EDIT, current)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        require(user, Action.EDIT, current)  # still within reach after e.g. a new lead unit
+        problems = validate_task(current)
+        if problems:
+            raise Refused(problems)
+        current.save()
+    return current
+
+
+def set_cooperating_units(user, task: Task, units: Iterable[Unit], *,
+                          expected_version: int) -> None:
+    """Replace the cooperating units (配合单位) of a task, keeping their order."""
+    units = list(dict.fromkeys(units))
+    with _as(user, "set_cooperating_units"), transaction.atomic():
+        current = Task.objects.select_for_update().get(pk=task.pk)
+        if current.version != expected_version:
+            raise StaleEdit(current, expected_version, current.version)
+        require(user, Action.EDIT, current)
+        if current.lead_unit in units:
+            raise Refused([Problem(column="配合单位", reason="牵头单位不能同时是配合单位")])
+        existing = {c.unit_id: c for c in current.cooperations.all()}
+        Cooperation.objects.filter(task=current).exclude(
+            unit_id__in=[u.pk for u in units]).delete()
+        for i, unit in enumerate(units):
+            link = existing.get(unit.pk)
+            if link is None:
+                Cooperation.objects.create(task=current, unit=unit, seq=i)
+            elif link.seq != i:
+                link.seq = i
+                link.save()
+        current.save(update_fields=[])  # the task's version moves on with its units
+
+
+def complete_time_node(user, node: TimeNode, done_on: dt.date | None) -> TimeNode:
+    """Mark a time node done on ``done_on`` (节点完成), or reopen it with None."""
+    with _as(user, "complete_time_node"), transaction.atomic():
+        node = TimeNode.objects.select_for_update().select_related("task").get(pk=node.pk)
+        require(user, Action.EDIT, node.task)
+        if done_on is not None and done_on > timezone.localdate():
+            raise Refused([Problem(column="完成日期", reason=f"完成日期 {done_on} 晚于今天")])
+        node.done_on = done_on
+        node.save()
+    return node
+
+
+def submit_report(user, task: Task, *, period: str, unit: Unit, physical_progress,
+                  investment=0, progress_text: str = "", problems: str = "",
+                  next_steps: str = "", coordination: str = "",
+                  supersede: bool = False) -> ProgressReport:
+    """Submit a progress report (进度报送) for ``unit`` on ``task`` for ``period``.
+
+    A second current report for the same (task, period, unit) is refused unless ``supersede``
+    is true; then the current one is kept in history and the new one replaces it.
+    """
+    with _as(user, "submit_report"), transaction.atomic():
+        task = Task.objects.select_related("programme", "lead_unit").get(pk=task.pk)
+        require(user, Action.REPORT, task, unit=unit)
+        found = validate_report(task, period, physical_progress, investment)
+        if found:
+            raise Refused(found)
+        current = (ProgressReport.objects.select_for_update()
+                   .filter(task=task, period=progress.parse_period(period).key,
+                           reporting_unit=unit, is_current=True).first())
+        if current is not None and not supersede:
+            raise Refused([Problem(column="报送期", reason=(
+                f"{unit} 已报送 {period} 的进度；如需更正请选择“更正”"))])
+        if current is not None:
+            current.is_current = False
+            current.save(update_fields=["is_current"])
+        return ProgressReport.objects.create(
+            task=task, period=progress.parse_period(period).key, reporting_unit=unit,
+            physical_progress=Decimal(str(physical_progress)).quantize(FEN),
+            investment=money(investment, "本期完成投资"), progress_text=progress_text,
+            problems=problems, next_steps=next_steps, coordination=coordination,
+            reporter=user, reporter_name=(getattr(user, "full_name", "") or str(user))[:50],
+            submitted_at=timezone.now(), supersedes=current,
+        )
+
+
+def validate_report(task: Task, period: str, physical_progress, investment) -> list[Problem]:
+    """Problems with a report's values for ``task`` (period, 形象进度, money)."""
+    found = []
+    try:
+        p = progress.parse_period(period)
+    except ValueError as exc:
+        return [Problem(column="报送期", reason=str(exc))]
+    programme = task.programme
+    if (p.key.count("Q") == 1) != (programme.reporting_cycle == "quarterly"):
+        found.append(Problem(column="报送期", reason=(
+            f"{programme.name} 按{programme.get_reporting_cycle_display()[1:]}报送，报送期 {period} 不符")))
+    if p.last_day < programme.start_date or p.first_day > programme.end_date:
+        found.append(Problem(column="报送期", reason=f"报送期 {period} 不在计划期内"))
+    if p.first_day > timezone.localdate():
+        found.append(Problem(column="报送期", reason=f"报送期 {period} 尚未开始"))
+    try:
+        pct = Decimal(str(physical_progress))
+        if not 0 <= pct <= 100:
+            found.append(Problem(column="形象进度", reason=f"形象进度应在 0–100 之间：{pct}"))
+    except InvalidOperation:
+        found.append(Problem(column="形象进度", reason=f"形象进度 {physical_progress!r} 不是数字"))
+    try:
+        money(investment, "本期完成投资")
+    except Refused as exc:
+        found.extend(exc.problems)
+    return found
+
+
+def report_is_late(report: ProgressReport) -> bool:
+    """A report is late (迟报) once its period's reporting day has passed."""
+    period = progress.parse_period(report.period)
+    submitted_on = timezone.localtime(report.submitted_at).date()
+    return progress.is_late(period, report.task.programme.reporting_day, submitted_on)
+
+
+def may_report_units(user, task: Task) -> list[Unit]:
+    """The units ``user`` may report for on ``task`` (lead first, then cooperating units)."""
+    units = [task.lead_unit, *[c.unit for c in task.cooperations.select_related("unit")]]
+    return [u for u in units if can(user, Action.REPORT, task, unit=u)]
