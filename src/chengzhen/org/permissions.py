@@ -7,6 +7,7 @@ The rules themselves are in ``access.py``.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -20,7 +21,13 @@ __all__ = ["Action", "can", "grants_for", "require", "restrict", "task_scope"]
 
 
 def grants_for(user) -> list[Grant]:
-    """The user's grants, loaded once per user object."""
+    """The user's grants, loaded once per user object.
+
+    The system account (``CHENGZHEN_SYSTEM_USERNAME``), which commands run as without
+    ``--as``, acts as an administrator; it cannot log in (inactive, no usable password).
+    """
+    if user is not None and user.get_username() == settings.CHENGZHEN_SYSTEM_USERNAME:
+        return [Grant(ADMIN, "/")]
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     cached = getattr(user, "_chengzhen_grants", None)

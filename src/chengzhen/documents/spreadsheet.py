@@ -1,0 +1,207 @@
+"""The one spreadsheet builder and safe reader every room uses (openpyxl).
+
+Writing: the customary layout of Chinese government ledgers — a merged title row, a date
+line, a two-row header (group headers merged over their sub-columns, single headers merged
+down both rows), 序号 first, panes frozen under the header, set widths, real Excel dates,
+money in 万元 with up to six decimals (a round trip is exact to the fen). Text that starts
+with ``= + - @`` is stored as text with Excel's quote prefix, never as a formula.
+
+Reading: refuses macro-enabled workbooks, files that are not .xlsx, oversized files and
+zip bombs; never evaluates formulas (cached values only) and never follows external links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from chengzhen.problems import Problem, Refused
+
+FORMULA_LEADS = ("=", "+", "-", "@")
+MONEY_FORMAT = "#,##0.00####"  # 万元: two decimals shown, up to six kept (six = the fen)
+DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0.0%"
+_thin = Side(style="thin", color="999999")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+MAX_UNZIPPED_RATIO = 100  # a larger inflation than this is treated as a zip bomb
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header, the group header above it (if any), width and kind.
+
+    kind: ``text``, ``multiline``, ``date``, ``money`` (Decimal yuan written as 万元),
+    ``int``, ``decimal``, ``percent`` (a 0–1 share) or ``number``.
+    """
+
+    header: str
+    group: str | None = None
+    width: float = 12
+    kind: str = "text"
+
+
+def text_cell_value(value: str) -> tuple[str, bool]:
+    """The text to write and whether it needs Excel's quote prefix (formula-looking)."""
+    return value, value.startswith(FORMULA_LEADS)
+
+
+def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Column],
+                rows: Iterable[Sequence[Any]], numbered: bool = True) -> int:
+    """Write a titled table in the customary layout. Returns the number of rows written.
+
+    With ``numbered`` the builder adds 序号 (1, 2, 3 …) as the first column; without it the
+    caller's first column is 序号.
+    """
+    cols = [Column("序号", width=6, kind="int"), *columns] if numbered else list(columns)
+    n = len(cols)
+    ws.cell(1, 1, title).font = Font(name="宋体", size=16, bold=True)
+    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
+    ws.row_dimensions[1].height = 30
+    ws.cell(2, 1, date_line).alignment = Alignment(horizontal="right")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n)
+    # header: rows 3 and 4
+    i = 0
+    while i < n:
+        col = cols[i]
+        c = i + 1
+        if col.group is None:
+            ws.cell(3, c, col.header)
+            ws.merge_cells(start_row=3, start_column=c, end_row=4, end_column=c)
+            i += 1
+            continue
+        j = i
+        while j < n and cols[j].group == col.group:
+            ws.cell(4, j + 1, cols[j].header)
+            j += 1
+        ws.cell(3, c, col.group)
+        if j - i > 1:
+            ws.merge_cells(start_row=3, start_column=c, end_row=3, end_column=j)
+        i = j
+    for r in (3, 4):
+        for c in range(1, n + 1):
+            cell = ws.cell(r, c)
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.border = BORDER
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for c, col in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = col.width
+    ws.freeze_panes = "C5"
+    count = 0
+    for count, values in enumerate(rows, start=1):
+        r = 4 + count
+        values = (count, *values) if numbered else values
+        for c, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
+            _write(ws.cell(r, c), col, value)
+    return count
+
+
+def _write(cell, col: Column, value: Any) -> None:
+    cell.border = BORDER
+    if value is None or value == "":
+        return
+    if col.kind == "money":
+        cell.value = Decimal(value) / 10000
+        cell.number_format = MONEY_FORMAT
+    elif col.kind == "date":
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+    elif col.kind == "percent":
+        cell.value = value
+        cell.number_format = PERCENT_FORMAT
+    elif isinstance(value, str):
+        text, quoted = text_cell_value(value)
+        cell.value = text
+        cell.data_type = "s"  # never a formula, whatever the text looks like
+        if quoted:
+            cell.quotePrefix = True
+        if col.kind == "multiline" or "\n" in text:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    else:
+        cell.value = value
+
+
+def new_workbook() -> Workbook:
+    wb = Workbook()
+    return wb
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+@dataclass
+class SheetData:
+    """A worksheet's cell values, row by row, with the workbook's date system."""
+
+    file: str
+    sheet: str
+    rows: list[tuple[Any, ...]]
+    epoch: dt.datetime  # 1899-12-30 (1900 system) or 1904-01-01
+
+
+def check_xlsx(path: Path, display_name: str, max_bytes: int) -> None:
+    """Refuse files that are not a plain .xlsx workbook, before openpyxl sees them."""
+    name = display_name or path.name
+    refuse = lambda reason: Refused([Problem(file=name, reason=reason)])  # noqa: E731
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsm", ".xltm", ".xlam"):
+        raise refuse("不接受含宏的工作簿（.xlsm 等），请另存为 .xlsx")
+    if not path.exists():
+        raise refuse("文件不存在")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise refuse(f"文件过大（{size / 1048576:.1f} MB），上限 {max_bytes / 1048576:.0f} MB")
+    if not zipfile.is_zipfile(path):
+        raise refuse("不是 .xlsx 工作簿（旧版 .xls、CSV 或其他文件请在 Excel 中另存为 .xlsx）")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            unzipped = sum(i.file_size for i in z.infolist())
+            content_types = z.read("[Content_Types].xml").decode("utf-8", "replace") if (
+                "[Content_Types].xml" in names) else ""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        raise refuse("文件已损坏，无法作为 .xlsx 打开") from None
+    if "xl/workbook.xml" not in names:
+        raise refuse("不是 .xlsx 工作簿（缺少 xl/workbook.xml）")
+    if any(n.lower().endswith("vbaproject.bin") for n in names) or "macroEnabled" in content_types:
+        raise refuse("工作簿含有宏，不予接受，请另存为不含宏的 .xlsx")
+    if unzipped > max(max_bytes, 1) * MAX_UNZIPPED_RATIO:
+        raise refuse("文件解压后过大，疑似压缩炸弹，不予接受")
+
+
+def read_sheet(path: Path, display_name: str, max_bytes: int,
+               sheet: str | None = None) -> SheetData:
+    """Read one worksheet's values (cached values of formulas, never evaluated)."""
+    check_xlsx(path, display_name, max_bytes)
+    name = display_name or path.name
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds on a broken file
+        raise Refused([Problem(file=name, reason=f"无法读取工作簿：{exc}")]) from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise Refused([Problem(file=name, reason=f"没有名为 {sheet!r} 的工作表")])
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+        return SheetData(name, ws.title, rows, wb.epoch)
+    finally:
+        wb.close()
+
+
+def iter_nonempty(rows: Sequence[tuple[Any, ...]], start: int) -> Iterator[tuple[int, tuple]]:
+    """(1-based row number, values) for rows from index ``start`` that hold any value."""
+    for i in range(start, len(rows)):
+        values = rows[i]
+        if any(v is not None and str(v).strip() != "" for v in values):
+            yield i + 1, values

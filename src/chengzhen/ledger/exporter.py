@@ -1,0 +1,100 @@
+"""Exporting a programme's ledger to Excel (台账导出) in the customary layout.
+
+The entered columns carry the importer's names, so an exported sheet imports back exactly;
+the computed columns (累计完成投资, 序时进度, 形象进度, 滞后 …) are written for reading and
+ignored on import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.db.models import Prefetch
+from openpyxl import Workbook
+
+from chengzhen.audit.chain import record_event
+from chengzhen.documents.spreadsheet import Column, write_table
+from chengzhen.org.permissions import Action, require, restrict
+
+from . import sheet as S
+from .models import AnnualPlan, Cooperation, Task
+from .queries import today_local, with_progress
+
+
+def ledger_columns(years: list[int], this_year: int) -> list[Column]:
+    f = S.BY_KEY
+    money = "投资（万元）"
+    cols = [
+        Column(f["seq"].label, width=6),
+        Column(f["code"].label, width=12),
+        Column(f["name"].label, width=28, kind="multiline"),
+        Column(f["category"].label, width=10),
+        Column(f["requirement"].label, width=36, kind="multiline"),
+        Column(f["responsible_leader"].label, width=12),
+        Column(f["lead_unit"].label, width=18),
+        Column(f["cooperating_units"].label, width=22, kind="multiline"),
+        Column(f["responsible_person"].label, width=10),
+        Column(f["responsible_phone"].label, width=14),
+        Column(f["start_date"].label, width=12, kind="date"),
+        Column(f["due_date"].label, width=12, kind="date"),
+        Column(f["time_nodes"].label, width=34, kind="multiline"),
+        Column(f["planned_total_investment"].label, money, 14, "money"),
+        *[Column(f"{y}年计划投资", money, 14, "money") for y in years],
+        Column(f["opening_completed_investment"].label, money, 14, "money"),
+        Column("累计完成投资", money, 14, "money"),
+        Column(f"本年完成投资", money, 14, "money"),
+        Column("投资完成率", money, 10, "percent"),
+        Column("序时进度", "进度", 10, "percent"),
+        Column("形象进度", "进度", 10, "percent"),
+        Column("滞后", "进度", 6),
+        Column("超期天数", "进度", 8),
+        Column(f["status"].label, width=10),
+        Column(f["weight"].label, width=8, kind="number"),
+        Column(f["parent"].label, width=12),
+        Column(f["notes"].label, width=20, kind="multiline"),
+    ]
+    return cols
+
+
+def export_ledger(user, programme, path: str | Path, *, queryset=None,
+                  today: dt.date | None = None) -> int:
+    """Write the tasks of ``programme`` that ``user`` may export; returns the row count."""
+    require(user, Action.EXPORT, programme)
+    today = today or today_local()
+    tasks = restrict(queryset if queryset is not None else Task.objects.all(), user,
+                     Action.EXPORT).filter(programme=programme)
+    tasks = with_progress(tasks, today=today).select_related("lead_unit", "parent").prefetch_related(
+        Prefetch("cooperations", Cooperation.objects.select_related("unit").order_by("seq")),
+        "time_nodes", Prefetch("annual_plans", AnnualPlan.objects.order_by("year")),
+    ).order_by("seq", "code")
+    tasks = list(tasks)
+    years = sorted({p.year for t in tasks for p in t.annual_plans.all()})
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    rows = (_row(t, years) for t in tasks)
+    title = f"{programme.name}工作台账"
+    n = write_table(ws, title, f"截至 {today.year}年{today.month}月{today.day}日",
+                    ledger_columns(years, today.year), rows, numbered=False)
+    path = Path(path)
+    wb.save(path)
+    record_event("export", "programmes.programme", str(programme.pk), file=path.name, rows=n)
+    return n
+
+
+def _row(t: Task, years: list[int]) -> list:
+    plans = {p.year: p.amount for p in t.annual_plans.all()}
+    nodes = [S.NodeSpec(n.name, n.planned_date, n.done_on)
+             for n in sorted(t.time_nodes.all(), key=lambda n: (n.seq, n.planned_date))]
+    return [
+        t.seq, t.code, t.name, t.category, t.requirement, t.responsible_leader,
+        t.lead_unit.name, "、".join(c.unit.name for c in t.cooperations.all()),
+        t.responsible_person, t.responsible_phone, t.start_date, t.due_date,
+        S.format_nodes(nodes), t.planned_total_investment,
+        *[plans.get(y) for y in years],
+        t.opening_completed_investment, t.cumulative_investment, t.year_investment,
+        t.investment_rate, t.time_progress, t.physical_progress / 100,
+        "是" if t.lagging else "", t.days_overdue or "",
+        S.STATUS_NAMES[t.status], t.weight, t.parent.code if t.parent_id else "", t.notes,
+    ]

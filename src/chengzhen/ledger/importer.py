@@ -1,0 +1,395 @@
+"""Importing a ledger spreadsheet into a programme (台账导入).
+
+All or nothing: the sheet is read and every row checked — cells, units, parents, dates,
+duplicates and the importing person's permission on each row — before anything is written;
+any problem refuses the whole file with every problem listed. Rows upsert by 任务编号 and
+only the columns present in the sheet are changed. A dry run reports, per row, create,
+update (field: before → after) or unchanged, and writes nothing. Writes go through the
+tracked models' bulk paths, so every change is in the audit chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from chengzhen.documents.spreadsheet import read_sheet
+from chengzhen.org.access import Action, TaskScope, may_on_task
+from chengzhen.org.models import Unit
+from chengzhen.org.permissions import can, grants_for
+from chengzhen.problems import Problem, Refused
+
+from . import sheet as S
+from .models import AnnualPlan, Cooperation, Task, TimeNode
+
+SCALARS = ("seq", "name", "category", "requirement", "responsible_leader", "responsible_person",
+           "responsible_phone", "start_date", "due_date", "planned_total_investment",
+           "opening_completed_investment", "status", "weight", "notes")
+DEFAULTS: dict[str, Any] = {"category": "", "requirement": "", "responsible_leader": "",
+                            "responsible_person": "", "responsible_phone": "", "notes": "",
+                            "planned_total_investment": Decimal("0.00"),
+                            "opening_completed_investment": Decimal("0.00"),
+                            "status": "not_started", "weight": None}
+
+
+@dataclass
+class RowPlan:
+    row: int
+    code: str
+    action: str  # create | update | unchanged
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # label, before, after
+
+
+@dataclass
+class ImportResult:
+    file: str
+    sheet: str
+    rows: list[RowPlan] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    computed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+
+class UnitIndex:
+    """Units looked up by code, full name or short name."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[Unit]] = defaultdict(list)
+        self.by_id: dict[int, Unit] = {}
+        for unit in Unit.objects.only("id", "code", "name", "short_name", "path"):
+            self.by_id[unit.pk] = unit
+            for key in {unit.code, unit.name, unit.short_name} - {""}:
+                self.by_key[key].append(unit)
+
+    def find(self, text: str) -> Unit:
+        found = self.by_key.get(text.strip(), [])
+        if not found:
+            raise S.CellError(f"未知单位 {text!r}（请填写单位全称、简称或单位代码）")
+        if len({u.pk for u in found}) > 1:
+            names = "、".join(f"{u.name}（{u.code}）" for u in found)
+            raise S.CellError(f"单位 {text!r} 对应多个单位：{names}，请填写全称或代码")
+        return found[0]
+
+
+@dataclass
+class _State:
+    """A task's entered values after the row is applied (for checks and the diff)."""
+
+    values: dict[str, Any]
+    lead: Unit
+    coops: list[Unit]
+    nodes: list[S.NodeSpec]
+    plans: dict[int, Decimal | None]
+    parent_code: str | None
+
+
+def import_ledger(user, programme, path: str | Path, *, display_name: str | None = None,
+                  dry_run: bool = False) -> ImportResult:
+    """Check a ledger sheet and, unless ``dry_run``, apply it. Raises ``Refused`` or
+    ``PermissionDenied``; on refusal nothing is written."""
+    if not can(user, Action.IMPORT, programme):
+        raise PermissionDenied(f"{user} 无权向“{programme.name}”导入台账")
+    path = Path(path)
+    data = read_sheet(path, display_name or path.name, settings.CHENGZHEN_MAX_UPLOAD_BYTES)
+    header = S.find_header(data.rows, data.file, data.sheet, programme.start_date.year)
+    if header.problems:
+        raise Refused(header.problems)
+    rows, problems = S.parse_rows(data.rows, header, data.file, data.sheet, data.epoch)
+    result = ImportResult(data.file, data.sheet, ignored=header.ignored,
+                          computed=header.computed)
+    for r in rows:
+        result.warnings.extend(r.warnings)
+    cols = {c.key: c.header for c in header.columns}
+    planner = _Planner(user, programme, data.file, data.sheet, cols, problems)
+    plans = planner.plan(rows)
+    if planner.problems:
+        raise Refused(sorted(planner.problems, key=lambda p: (p.row or 0, p.column)))
+    result.rows = [p for p, _ in plans]
+    if not dry_run:
+        with transaction.atomic():
+            planner.apply(plans)
+        result.applied = True
+    return result
+
+
+class _Planner:
+    def __init__(self, user, programme, file: str, sheet: str, cols: dict[str, str],
+                 problems: list[Problem]):
+        self.user, self.programme = user, programme
+        self.file, self.sheet, self.cols = file, sheet, cols
+        self.problems = list(problems)
+        self.units = UnitIndex()
+        self.grants = grants_for(user)
+        self.existing: dict[str, Task] = {
+            t.code: t for t in Task.objects.filter(programme=programme).prefetch_related(
+                "cooperations", "time_nodes", "annual_plans")
+        }
+        self.by_id = {t.pk: t for t in self.existing.values()}
+
+    def problem(self, row: int, key: str, reason: str) -> None:
+        label = self.cols.get(key) or S.BY_KEY[key].label if key in S.BY_KEY else key
+        self.problems.append(Problem(self.file, self.sheet, row, label, reason))
+
+    # ---- planning ---------------------------------------------------------------------
+    def plan(self, rows: list[S.TaskRow]) -> list[tuple[RowPlan, _State | None]]:
+        first_row: dict[str, int] = {}
+        states: dict[str, tuple[S.TaskRow, _State]] = {}
+        for position, r in enumerate(rows, start=1):
+            code = r.values.get("code", "")
+            if not code:
+                continue  # already a problem: required
+            if code in first_row:
+                self.problem(r.row, "code", f"任务编号 {code} 在文件中重复（第 {first_row[code]} 行已有）")
+                continue
+            first_row[code] = r.row
+            state = self._state(r, self.existing.get(code), position)
+            if state is not None:
+                states[code] = (r, state)
+        self._check_parents(states)
+        out = []
+        for code, (r, state) in states.items():
+            out.append((self._diff(r.row, code, state), state))
+        return out
+
+    def _state(self, r: S.TaskRow, task: Task | None, position: int) -> _State | None:
+        v = r.values
+        values = {}
+        for name in SCALARS:
+            if name in v and not (name == "status" and v[name] is None):
+                values[name] = v[name]
+            elif task is not None:
+                values[name] = getattr(task, name)
+            elif name == "seq":
+                values[name] = position
+            else:
+                values[name] = DEFAULTS.get(name)
+        if values.get("seq") is None:
+            values["seq"] = 0
+        for name in ("planned_total_investment", "opening_completed_investment"):
+            if values[name] is None:
+                values[name] = Decimal("0.00")  # a blank amount is nothing invested
+        ok = True
+        try:
+            lead = self.units.find(v["lead_unit"]) if v.get("lead_unit") else (
+                self.units.by_id[task.lead_unit_id] if task else None)
+        except S.CellError as exc:
+            self.problem(r.row, "lead_unit", str(exc))
+            lead, ok = None, False
+        coops: list[Unit] = []
+        if "cooperating_units" in v:
+            for name in v["cooperating_units"]:
+                try:
+                    coops.append(self.units.find(name))
+                except S.CellError as exc:
+                    self.problem(r.row, "cooperating_units", str(exc))
+                    ok = False
+        elif task is not None:
+            coops = [self.units.by_id[c.unit_id] for c in
+                     sorted(task.cooperations.all(), key=lambda c: c.seq)]
+        if lead is not None and lead in coops:
+            self.problem(r.row, "cooperating_units", f"牵头单位 {lead.name} 不能同时是配合单位")
+            ok = False
+        for name in ("name", "start_date", "due_date"):
+            if not values.get(name) and name not in v:
+                self.problem(r.row, name, "新增任务必须填写")
+                ok = False
+        start, due = values.get("start_date"), values.get("due_date")
+        if isinstance(start, dt.date) and isinstance(due, dt.date) and due < start:
+            self.problem(r.row, "due_date", f"完成时限 {due} 早于开始时间 {start}")
+            ok = False
+        nodes = v["time_nodes"] if "time_nodes" in v else (
+            [S.NodeSpec(n.name, n.planned_date, n.done_on) for n in
+             sorted(task.time_nodes.all(), key=lambda n: (n.seq, n.planned_date))]
+            if task else [])
+        if len({n.name for n in nodes}) != len(nodes):
+            self.problem(r.row, "time_nodes", "同一任务的时间节点名称不能重复")
+            ok = False
+        plans = {p.year: p.amount for p in task.annual_plans.all()} if task else {}
+        plans.update(r.annual_plans)
+        plans = {y: a for y, a in plans.items() if a is not None}
+        parent_code = v.get("parent", None) if "parent" in v else (
+            self.by_id[task.parent_id].code if task and task.parent_id else None)
+        parent_code = parent_code or None
+        if lead is not None and ok:
+            scope = TaskScope(self.programme.pk, lead.path, tuple(u.path for u in coops))
+            allowed = may_on_task(self.grants, Action.IMPORT, scope)
+            if task is not None and allowed:
+                old = TaskScope(self.programme.pk, self.units.by_id[task.lead_unit_id].path,
+                                tuple(self.units.by_id[c.unit_id].path
+                                      for c in task.cooperations.all()))
+                allowed = may_on_task(self.grants, Action.IMPORT, old)
+            if not allowed:
+                self.problem(r.row, "lead_unit", f"{self.user} 无权导入牵头单位为 {lead.name} 的任务")
+                ok = False
+        if not ok or lead is None:
+            return None
+        return _State(values, lead, coops, nodes, plans, parent_code)
+
+    def _check_parents(self, states: dict[str, tuple[S.TaskRow, _State]]) -> None:
+        def parent_of(code: str) -> str | None:
+            if code in states:
+                return states[code][1].parent_code
+            task = self.existing.get(code)
+            return self.by_id[task.parent_id].code if task and task.parent_id else None
+
+        has_children: set[str] = set()
+        for task in self.existing.values():
+            code = parent_of(task.code)
+            if code:
+                has_children.add(code)
+        for code, (_, state) in states.items():
+            if state.parent_code:
+                has_children.add(state.parent_code)
+        for code, (r, state) in states.items():
+            p = state.parent_code
+            if not p:
+                continue
+            if p == code:
+                self.problem(r.row, "parent", "任务不能是自己的上级任务")
+            elif p not in states and p not in self.existing:
+                self.problem(r.row, "parent", f"上级任务编号 {p} 在本计划和文件中都不存在")
+            elif parent_of(p):
+                self.problem(r.row, "parent", f"上级任务 {p} 本身是子任务（台账只有两级）")
+            elif code in has_children:
+                self.problem(r.row, "parent", f"任务 {code} 已有子任务，不能再挂到 {p} 下")
+
+    def _diff(self, row: int, code: str, s: _State) -> RowPlan:
+        task = self.existing.get(code)
+        if task is None:
+            return RowPlan(row, code, "create")
+        changes = []
+        for name in SCALARS:
+            before, after = getattr(task, name), s.values[name]
+            if _norm(before) != _norm(after):
+                changes.append((S.BY_KEY[name].label, _show(name, before), _show(name, after)))
+        if task.lead_unit_id != s.lead.pk:
+            changes.append(("牵头单位", self.units.by_id[task.lead_unit_id].name, s.lead.name))
+        old_coops = [c.unit_id for c in sorted(task.cooperations.all(), key=lambda c: c.seq)]
+        if old_coops != [u.pk for u in s.coops]:
+            changes.append(("配合单位", "、".join(self.units.by_id[i].name for i in old_coops),
+                            "、".join(u.name for u in s.coops)))
+        old_nodes = [S.NodeSpec(n.name, n.planned_date, n.done_on) for n in
+                     sorted(task.time_nodes.all(), key=lambda n: (n.seq, n.planned_date))]
+        if old_nodes != s.nodes:
+            changes.append(("时间节点", S.format_nodes(old_nodes), S.format_nodes(s.nodes)))
+        old_plans = {p.year: p.amount for p in task.annual_plans.all()}
+        for year in sorted(set(old_plans) | set(s.plans)):
+            if old_plans.get(year) != s.plans.get(year):
+                changes.append((f"{year}年计划投资", _wan(old_plans.get(year)),
+                                _wan(s.plans.get(year))))
+        old_parent = self.by_id[task.parent_id].code if task.parent_id else None
+        if old_parent != s.parent_code:
+            changes.append(("上级任务编号", old_parent or "", s.parent_code or ""))
+        return RowPlan(row, code, "update" if changes else "unchanged", changes)
+
+    # ---- applying ---------------------------------------------------------------------
+    def apply(self, plans: list[tuple[RowPlan, _State]]) -> None:
+        creates = [(p, s) for p, s in plans if p.action == "create"]
+        updates = [(p, s) for p, s in plans if p.action == "update"]
+        tasks: dict[str, Task] = dict(self.existing)
+        new_top, new_child = [], []
+        for p, s in creates:
+            task = Task(programme=self.programme, code=p.code, lead_unit=s.lead, **s.values)
+            tasks[p.code] = task
+            (new_child if s.parent_code and s.parent_code not in self.existing
+             else new_top).append((task, s))
+        for batch in (new_top, new_child):
+            for task, s in batch:
+                task.parent = tasks[s.parent_code] if s.parent_code else None
+            Task.objects.bulk_create([t for t, _ in batch], batch_size=1000)
+        changed_fields: set[str] = set()
+        changed: list[Task] = []
+        for p, s in updates:
+            task = self.existing[p.code]
+            before = {n: getattr(task, n) for n in (*SCALARS, "lead_unit_id", "parent_id")}
+            for name, value in s.values.items():
+                setattr(task, name, value)
+            task.lead_unit = s.lead
+            task.parent = tasks[s.parent_code] if s.parent_code else None
+            fields = {n for n in before if _norm(before[n]) != _norm(getattr(task, n))}
+            if fields:
+                changed_fields |= {f.removesuffix("_id") for f in fields}
+                changed.append(task)
+        if changed:
+            Task.objects.bulk_update(changed, sorted(changed_fields), batch_size=1000)
+        self._links([(tasks[p.code], s, p.action == "create") for p, s in creates + updates])
+
+    def _links(self, items: list[tuple[Task, _State, bool]]) -> None:
+        new_coops, new_nodes, new_plans = [], [], []
+        node_updates, plan_updates = [], []
+        drop_coops, drop_nodes, drop_plans = [], [], []
+        for task, s, created in items:
+            wanted = [u.pk for u in s.coops]
+            old = [] if created else sorted(task.cooperations.all(), key=lambda c: c.seq)
+            if [c.unit_id for c in old] != wanted:
+                drop_coops += [c.pk for c in old]
+                new_coops += [Cooperation(task=task, unit_id=u, seq=i)
+                              for i, u in enumerate(wanted)]
+            old_nodes = {} if created else {n.name: n for n in task.time_nodes.all()}
+            for i, spec in enumerate(s.nodes, start=1):
+                node = old_nodes.pop(spec.name, None)
+                if node is None:
+                    new_nodes.append(TimeNode(task=task, seq=i, name=spec.name,
+                                              planned_date=spec.planned_date,
+                                              done_on=spec.done_on))
+                elif (node.seq, node.planned_date, node.done_on) != (
+                        i, spec.planned_date, spec.done_on):
+                    node.seq, node.planned_date, node.done_on = i, spec.planned_date, spec.done_on
+                    node_updates.append(node)
+            drop_nodes += [n.pk for n in old_nodes.values()]
+            old_plans = {} if created else {p.year: p for p in task.annual_plans.all()}
+            for year, amount in s.plans.items():
+                plan = old_plans.pop(year, None)
+                if plan is None:
+                    new_plans.append(AnnualPlan(task=task, year=year, amount=amount))
+                elif plan.amount != amount:
+                    plan.amount = amount
+                    plan_updates.append(plan)
+            drop_plans += [p.pk for p in old_plans.values()]
+        for model, pks in ((Cooperation, drop_coops), (TimeNode, drop_nodes),
+                           (AnnualPlan, drop_plans)):
+            if pks:
+                model.objects.filter(pk__in=pks).delete()
+        Cooperation.objects.bulk_create(new_coops, batch_size=2000)
+        TimeNode.objects.bulk_create(new_nodes, batch_size=2000)
+        AnnualPlan.objects.bulk_create(new_plans, batch_size=2000)
+        if node_updates:
+            TimeNode.objects.bulk_update(node_updates, ["seq", "planned_date", "done_on"])
+        if plan_updates:
+            AnnualPlan.objects.bulk_update(plan_updates, ["amount"])
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if value is None:
+        return None
+    return value
+
+
+def _wan(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{S.yuan_to_wan(amount)}万元"
+
+
+def _show(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in ("planned_total_investment", "opening_completed_investment"):
+        return _wan(value)
+    if name == "status":
+        return S.STATUS_NAMES.get(value, str(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
