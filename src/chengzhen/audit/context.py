@@ -41,3 +41,18 @@ def acting_as(user_or_actor, source: str | None = None) -> Iterator[Actor]:
         yield actor
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def acting_for(user, action: str) -> Iterator[None]:
+    """Run a service action as ``user``, keeping the path the caller already set.
+
+    Inside a command or request whose actor is ``user`` this changes nothing; otherwise the
+    block runs as ``user`` with the source ``service:<action>``.
+    """
+    actor = current_actor()
+    if actor is not SYSTEM and (user is None or actor.user_id == user.pk):
+        yield
+        return
+    with acting_as(user, actor.source if actor is not SYSTEM else f"service:{action}"):
+        yield

@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from openpyxl import Workbook
 
 from chengzhen.audit.chain import record_event
+from chengzhen.audit.context import acting_for
 from chengzhen.documents.spreadsheet import Column, write_table
 from chengzhen.org.permissions import Action, require, restrict
 
@@ -79,7 +80,8 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
                     ledger_columns(years, today.year), rows, numbered=False)
     path = Path(path)
     wb.save(path)
-    record_event("export", "programmes.programme", str(programme.pk), file=path.name, rows=n)
+    with acting_for(user, "export_ledger"):
+        record_event("export", "programmes.programme", str(programme.pk), file=path.name, rows=n)
     return n
 
 

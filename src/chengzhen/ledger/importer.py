@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from chengzhen.audit.context import acting_for
 from chengzhen.documents.spreadsheet import read_sheet
 from chengzhen.org.access import Action, TaskScope, may_on_task
 from chengzhen.org.models import Unit
@@ -78,7 +79,7 @@ class UnitIndex:
         if not found:
             raise S.CellError(f"未知单位 {text!r}（请填写单位全称、简称或单位代码）")
         if len({u.pk for u in found}) > 1:
-            names = "、".join(f"{u.name}（{u.code}）" for u in found)
+            names = "、".join(f"{u.name}（{u.code}）" for u in sorted(found, key=lambda u: u.code))
             raise S.CellError(f"单位 {text!r} 对应多个单位：{names}，请填写全称或代码")
         return found[0]
 
@@ -118,7 +119,7 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
         raise Refused(sorted(planner.problems, key=lambda p: (p.row or 0, p.column)))
     result.rows = [p for p, _ in plans]
     if not dry_run:
-        with transaction.atomic():
+        with acting_for(user, "import_ledger"), transaction.atomic():
             planner.apply(plans)
         result.applied = True
     return result
@@ -201,10 +202,8 @@ class _Planner:
         if lead is not None and lead in coops:
             self.problem(r.row, "cooperating_units", f"牵头单位 {lead.name} 不能同时是配合单位")
             ok = False
-        for name in ("name", "start_date", "due_date"):
-            if not values.get(name) and name not in v:
-                self.problem(r.row, name, "新增任务必须填写")
-                ok = False
+        if not all(values.get(n) for n in ("name", "start_date", "due_date")):
+            ok = False  # a required cell was empty or unreadable: reported when parsed
         start, due = values.get("start_date"), values.get("due_date")
         if isinstance(start, dt.date) and isinstance(due, dt.date) and due < start:
             self.problem(r.row, "due_date", f"完成时限 {due} 早于开始时间 {start}")
@@ -244,14 +243,10 @@ class _Planner:
             task = self.existing.get(code)
             return self.by_id[task.parent_id].code if task and task.parent_id else None
 
-        has_children: set[str] = set()
-        for task in self.existing.values():
-            code = parent_of(task.code)
-            if code:
-                has_children.add(code)
-        for code, (_, state) in states.items():
-            if state.parent_code:
-                has_children.add(state.parent_code)
+        # Children in the file are checked on their own rows; children only in the database
+        # would silently become a third level, so their parent may not get a parent itself.
+        has_children = {parent_of(t.code) for t in self.existing.values()
+                        if t.code not in states and t.parent_id}
         for code, (r, state) in states.items():
             p = state.parent_code
             if not p:

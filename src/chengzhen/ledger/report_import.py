@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from chengzhen.audit.context import acting_for
 from chengzhen.documents.spreadsheet import read_sheet
 from chengzhen.org.permissions import Action, can
 from chengzhen.problems import Problem, Refused
@@ -98,7 +99,7 @@ def import_reports(user, programme, path: str | Path, *, period: str,
             result.created += 1
     if dry_run:
         return result
-    with transaction.atomic():
+    with acting_for(user, "import_reports"), transaction.atomic():
         for task, unit, v in todo:
             services.submit_report(
                 user, task, period=period_key, unit=unit,

@@ -10,15 +10,14 @@ Refusals raise ``Refused`` (bad input, every problem listed), ``PermissionDenied
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
 
-from chengzhen.audit.context import SYSTEM, acting_as, current_actor
+from chengzhen.audit.context import acting_for
 from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, can, require
 from chengzhen.problems import Problem, Refused
@@ -44,16 +43,6 @@ class StaleEdit(Exception):
         super().__init__(
             f"{obj} 已被他人修改（读取时为第 {expected} 版，现为第 {actual} 版），请刷新后再改"
         )
-
-
-@contextlib.contextmanager
-def _as(user, action: str) -> Iterator[None]:
-    actor = current_actor()
-    if actor is not SYSTEM and (user is None or actor.user_id == user.pk):
-        yield  # the caller already set who and through which path
-        return
-    with acting_as(user, actor.source if actor is not SYSTEM else f"service:{action}"):
-        yield
 
 
 def money(value, column: str) -> Decimal:
@@ -108,7 +97,7 @@ def create_task(user, programme, **fields) -> Task:
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
     task = Task(programme=programme, **fields)
-    with _as(user, "create_task"), transaction.atomic():
+    with acting_for(user, "create_task"), transaction.atomic():
         require(user, Action.EDIT, task)
         problems = validate_task(task)
         if problems:
@@ -122,7 +111,7 @@ def update_task(user, task: Task, *, expected_version: int, **changes) -> Task:
     unknown = set(changes) - TASK_FIELDS
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
-    with _as(user, "update_task"), transaction.atomic():
+    with acting_for(user, "update_task"), transaction.atomic():
         current = Task.objects.select_for_update().get(pk=task.pk)
         if current.version != expected_version:
             raise StaleEdit(current, expected_version, current.version)
@@ -141,7 +130,7 @@ def set_cooperating_units(user, task: Task, units: Iterable[Unit], *,
                           expected_version: int) -> None:
     """Replace the cooperating units (配合单位) of a task, keeping their order."""
     units = list(dict.fromkeys(units))
-    with _as(user, "set_cooperating_units"), transaction.atomic():
+    with acting_for(user, "set_cooperating_units"), transaction.atomic():
         current = Task.objects.select_for_update().get(pk=task.pk)
         if current.version != expected_version:
             raise StaleEdit(current, expected_version, current.version)
@@ -163,7 +152,7 @@ def set_cooperating_units(user, task: Task, units: Iterable[Unit], *,
 
 def complete_time_node(user, node: TimeNode, done_on: dt.date | None) -> TimeNode:
     """Mark a time node done on ``done_on`` (节点完成), or reopen it with None."""
-    with _as(user, "complete_time_node"), transaction.atomic():
+    with acting_for(user, "complete_time_node"), transaction.atomic():
         node = TimeNode.objects.select_for_update().select_related("task").get(pk=node.pk)
         require(user, Action.EDIT, node.task)
         if done_on is not None and done_on > timezone.localdate():
@@ -182,7 +171,7 @@ def submit_report(user, task: Task, *, period: str, unit: Unit, physical_progres
     A second current report for the same (task, period, unit) is refused unless ``supersede``
     is true; then the current one is kept in history and the new one replaces it.
     """
-    with _as(user, "submit_report"), transaction.atomic():
+    with acting_for(user, "submit_report"), transaction.atomic():
         task = Task.objects.select_related("programme", "lead_unit").get(pk=task.pk)
         require(user, Action.REPORT, task, unit=unit)
         found = validate_report(task, period, physical_progress, investment)

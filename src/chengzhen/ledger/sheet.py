@@ -162,7 +162,9 @@ def match_header(header: Any, default_year: int, fields: tuple[Field, ...] = FIE
         return ("", None, factor) if computed else None
     m = ANNUAL.match(bare) or ANNUAL.match(bare.lower())
     if m:
-        year = next((int(g) for g in m.groups() if g), default_year)
+        in_brackets = re.search(r"\((\d{4})年?度?\)", raw)  # 年度计划投资（2027年）
+        year = next((int(g) for g in m.groups() if g),
+                    int(in_brackets[1]) if in_brackets else default_year)
         return "annual_plan", year, factor
     if bare in _COMPUTED or raw in _COMPUTED or bare.lower() in _COMPUTED:
         return "", None, factor
