@@ -9,7 +9,6 @@ system account).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -35,9 +34,11 @@ class NounCommand(BaseCommand):
         )
 
     def actor(self, options):
-        from chengzhen.org.models import User
+        from chengzhen.org.models import User, system_user
 
-        name = options.get("as_user") or settings.CHENGZHEN_SYSTEM_USERNAME
+        name = options.get("as_user")
+        if not name:
+            return system_user()
         user = User.objects.filter(username=name).first()
         if user is None:
             raise CommandError(f"--as: 没有用户名为 {name!r} 的用户")

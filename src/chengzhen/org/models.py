@@ -108,6 +108,22 @@ class User(TrackedModel, AbstractUser):
         return self.full_name or self.username
 
 
+def system_user(username: str | None = None) -> User:
+    """The named system account commands run as without ``--as`` (created if missing).
+
+    It cannot log in: inactive, with an unusable password.
+    """
+    from django.conf import settings
+
+    name = username or settings.CHENGZHEN_SYSTEM_USERNAME
+    user = User.objects.filter(username=name).first()
+    if user is None:
+        user = User(username=name, full_name="系统", is_active=False)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
 class Membership(TrackedModel):
     """A person's role on a unit (任职/授权): covers the unit's subtree of units,
     limited to the programmes listed (all programmes when none are listed)."""

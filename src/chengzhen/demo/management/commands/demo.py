@@ -1,11 +1,10 @@
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from chengzhen.audit.context import acting_as
 from chengzhen.demo import build
-from chengzhen.org.models import User
+from chengzhen.org.models import system_user
 
 
 class Command(BaseCommand):
@@ -20,8 +19,7 @@ class Command(BaseCommand):
         else:
             started = time.monotonic()
             self.stdout.write("正在载入示范县“云溪县”……")
-            system = User.objects.get(username=settings.CHENGZHEN_SYSTEM_USERNAME)
-            with acting_as(system, "command:demo"):
+            with acting_as(system_user(), "command:demo"):
                 build.Builder(self.stdout.write).build()
             self.stdout.write(f"载入完成，用时 {time.monotonic() - started:.1f} 秒。")
         self.stdout.write(f"\n演示账号（密码均为 {build.PASSWORD}）：")
