@@ -16,7 +16,11 @@ from django.utils import timezone
 
 from . import canonical
 from .context import current_actor
+from .fastinsert import insert_rows
 from .models import AuditHead, AuditRecord
+
+COLUMNS = ("seq", "at", "actor_id", "actor_username", "source", "action", "model", "object_pk",
+           "content", "prev_hash", "hash")
 
 
 @dataclass
@@ -48,6 +52,8 @@ def append(entries: Iterable[Entry], record_model=AuditRecord, head_model=AuditH
     actor = current_actor()
     now = timezone.now()
     at = canonical.canonical_value(now)
+    at_db = connection.ops.adapt_datetimefield_value(now)
+    source = actor.source[:200]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
@@ -73,15 +79,10 @@ def append(entries: Iterable[Entry], record_model=AuditRecord, head_model=AuditH
                 body["detail"] = canonical.canonical_value(e.detail)
             content = canonical.dumps(body)
             digest = canonical.chain_hash(prev, content)
-            rows.append(
-                record_model(
-                    seq=seq, at=now, actor_id=actor.user_id, actor_username=actor.username,
-                    source=actor.source[:200], action=e.action, model=e.model,
-                    object_pk=e.object_pk, content=content, prev_hash=prev, hash=digest,
-                )
-            )
+            rows.append((seq, at_db, actor.user_id, actor.username, source, e.action, e.model,
+                         e.object_pk, content, prev, digest))
             prev = digest
-        record_model.objects.bulk_create(rows, batch_size=500)
+        insert_rows(record_model._meta.db_table, COLUMNS, rows)
         head_model.objects.filter(pk=1).update(seq=seq, hash=prev)
     return len(rows)
 

@@ -12,6 +12,9 @@ refused instead of silently overwriting someone else's.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
@@ -20,6 +23,7 @@ from django.dispatch import receiver
 
 from . import canonical
 from .chain import Entry, append
+from .fastinsert import insert_objects
 
 _TRACKED: list[type[models.Model]] = []
 
@@ -34,45 +38,55 @@ def audited_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if f.name not in exclude]
 
 
-def _canonical_field(field: models.Field, value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(field: models.Field) -> Callable[[Any], Any]:
+    """A function from a field's Python or database value to its canonical value."""
     if isinstance(field, models.DecimalField):
-        value = field.to_python(value)
-        return canonical.canonical_value(value.quantize(_quantum(field.decimal_places)))
-    if isinstance(field, models.DateTimeField):
-        return canonical.canonical_value(field.to_python(value))
-    if isinstance(field, models.DateField):
-        return canonical.canonical_value(field.to_python(value))
-    if isinstance(field, models.JSONField):
-        return canonical.canonical_value(value)
+        q = Decimal(1).scaleb(-field.decimal_places)
+        to_python = field.to_python
+        return lambda v: None if v is None else format(
+            (v if isinstance(v, Decimal) else to_python(v)).quantize(q), "f")
     if isinstance(field, models.ForeignKey):
-        return canonical.canonical_value(field.target_field.to_python(value))
-    return canonical.canonical_value(field.to_python(value))
+        field = field.target_field
+    if isinstance(field, (models.DateTimeField, models.JSONField, models.TimeField)):
+        to_python = field.to_python
+        return lambda v: None if v is None else canonical.canonical_value(to_python(v))
+    if isinstance(field, models.DateField):
+        to_python = field.to_python
+        return lambda v: None if v is None else (
+            v.isoformat() if type(v) is dt.date else to_python(v).isoformat())
+    if isinstance(field, (models.IntegerField, models.AutoField)):
+        return lambda v: None if v is None else int(v)
+    if isinstance(field, models.BooleanField):
+        return lambda v: None if v is None else bool(v)
+    if isinstance(field, (models.CharField, models.TextField)):
+        return lambda v: None if v is None else str(v)
+    to_python = field.to_python
+    return lambda v: None if v is None else canonical.canonical_value(to_python(v))
 
 
-_QUANTA: dict[int, Any] = {}
+_CONVERTERS: dict[type[models.Model], list[tuple[str, Callable[[Any], Any]]]] = {}
 
 
-def _quantum(places: int):
-    from decimal import Decimal
+def converters(model: type[models.Model]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """(attribute name, canonicaliser) for each audited field of ``model``, cached."""
+    found = _CONVERTERS.get(model)
+    if found is None:
+        found = _CONVERTERS[model] = [(f.attname, _converter(f)) for f in audited_fields(model)]
+    return found
 
-    if places not in _QUANTA:
-        _QUANTA[places] = Decimal(1).scaleb(-places)
-    return _QUANTA[places]
+
+def _canonical_field(field: models.Field, value: Any) -> Any:
+    return _converter(field)(value)
 
 
 def image_from_values(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
     """Canonical image from a dict of attribute name → value (as ``.values()`` returns)."""
-    return {f.attname: _canonical_field(f, values[f.attname]) for f in audited_fields(model)}
+    return {a: conv(values[a]) for a, conv in converters(model)}
 
 
 def image(instance: models.Model) -> dict[str, Any]:
     """Canonical image of a model instance as it stands in memory."""
-    return {
-        f.attname: _canonical_field(f, getattr(instance, f.attname))
-        for f in audited_fields(type(instance))
-    }
+    return {a: conv(getattr(instance, a)) for a, conv in converters(type(instance))}
 
 
 def _fetch_images(model: type[models.Model], pks) -> dict[Any, dict[str, Any]]:
@@ -94,8 +108,13 @@ class TrackedQuerySet(models.QuerySet):
     """QuerySet whose bulk writes are recorded like single ones."""
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
         with transaction.atomic(using=self.db):
-            created = super().bulk_create(objs, *args, **kwargs)
+            if args or set(kwargs) - {"batch_size"}:
+                created = super().bulk_create(objs, *args, **kwargs)
+            else:
+                insert_objects(objs, self.db)
+                created = objs
             append(
                 Entry("create", _label(self.model), str(o.pk), None, image(o)) for o in created
             )

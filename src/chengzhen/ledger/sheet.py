@@ -301,8 +301,15 @@ def parse_money(value: Any, factor: Decimal = Decimal(10000)) -> Decimal | None:
             raise CellError(f"无法识别的金额 {value!r}，请填数字（万元）或写作 12万、120000元")
         amount = Decimal(m[1]) * (_MONEY_FACTORS[m[2]] if m[2] else factor)
     if amount < 0:
-        raise CellError(f"金额不能为负数：{value}")
+        raise CellError(f"金额不能为负数：{shown(value)}")
     return amount.quantize(FEN)
+
+
+def shown(value: Any) -> str:
+    """A cell value as people typed it (readers give 5.0 for a typed 5)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def yuan_to_wan(amount: Decimal) -> str:
@@ -319,7 +326,7 @@ def parse_decimal(value: Any) -> Decimal | None:
     except InvalidOperation:
         raise CellError(f"{value!r} 不是数字") from None
     if number < 0:
-        raise CellError(f"不能为负数：{value}")
+        raise CellError(f"不能为负数：{shown(value)}")
     return number
 
 
@@ -346,7 +353,7 @@ def parse_percent(value: Any) -> Decimal | None:
     except InvalidOperation:
         raise CellError(f"形象进度 {value!r} 不是数字") from None
     if not 0 <= number <= 100:
-        raise CellError(f"形象进度应在 0–100 之间：{value}")
+        raise CellError(f"形象进度应在 0–100 之间：{shown(value)}")
     return number.quantize(FEN)
 
 
