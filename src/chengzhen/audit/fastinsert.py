@@ -101,3 +101,26 @@ def insert_objects(objs: Sequence[models.Model], using: str = "default") -> None
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+def insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]],
+                  using: str = "default") -> list[int]:
+    """Insert rows given as dicts of attribute name → value (defaults filled in); returns
+    their new primary keys and sets ``id`` in each dict. No model instances are built."""
+    if not rows:
+        return []
+    conn = connections[using]
+    pk = model._meta.pk
+    fields = model._meta.concrete_fields
+    ids = reserve_ids(model, len(rows), using)
+    defaults = {f.attname: f.get_default() for f in fields if f.has_default()}
+    plan = [(f.attname, _preparer(f, conn)) for f in fields]
+    prepared = []
+    for row, new_id in zip(rows, ids, strict=True):
+        for name, value in defaults.items():
+            row.setdefault(name, value)
+        row[pk.attname] = new_id
+        prepared.append(tuple(row.get(a) if prep is None else prep(row.get(a))
+                              for a, prep in plan))
+    insert_rows(model._meta.db_table, [f.column for f in fields], prepared, using)
+    return ids

@@ -23,7 +23,7 @@ from django.dispatch import receiver
 
 from . import canonical
 from .chain import Entry, append
-from .fastinsert import insert_objects
+from .fastinsert import insert_objects, insert_values
 
 _TRACKED: list[type[models.Model]] = []
 
@@ -120,6 +120,16 @@ class TrackedQuerySet(models.QuerySet):
             )
         return created
 
+    def insert_values(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert rows given as dicts (attribute name → value), recording each; for imports
+        where building model instances would cost more than the insert itself."""
+        with transaction.atomic(using=self.db):
+            ids = insert_values(self.model, rows, self.db)
+            label = _label(self.model)
+            append(Entry("create", label, str(pk), None, image_from_values(self.model, row))
+                   for pk, row in zip(ids, rows, strict=True))
+        return ids
+
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         if not objs:
@@ -127,7 +137,8 @@ class TrackedQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db):
             befores = _fetch_images(self.model, [o.pk for o in objs])
             for o in objs:
-                o.version = (o.version or 0) + 1
+                # the stored version, not the instance's: it may have been built, not loaded
+                o.version = befores[o.pk]["version"] + 1 if o.pk in befores else (o.version or 0) + 1
             fields = list(fields) + (["version"] if "version" not in fields else [])
             # the plain manager: Django's bulk_update calls update(), which would record twice
             n = self.model._base_manager.using(self.db).bulk_update(objs, fields, *args, **kwargs)

@@ -84,6 +84,22 @@ class UnitIndex:
         return found[0]
 
 
+@dataclass(frozen=True)
+class Link:
+    pk: int
+    unit_id: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    pk: int
+    seq: int
+    name: str
+    planned_date: dt.date
+    done_on: dt.date | None
+
+
 @dataclass
 class _State:
     """A task's entered values after the row is applied (for checks and the diff)."""
@@ -134,10 +150,23 @@ class _Planner:
         self.units = UnitIndex()
         self.grants = grants_for(user)
         self.existing: dict[str, Task] = {
-            t.code: t for t in Task.objects.filter(programme=programme).prefetch_related(
-                "cooperations", "time_nodes", "annual_plans")
-        }
+            t.code: t for t in Task.objects.filter(programme=programme)}
         self.by_id = {t.pk: t for t in self.existing.values()}
+        # links as plain tuples: building tens of thousands of model instances is the slow part
+        self.coops: dict[int, list[Link]] = defaultdict(list)
+        for pk, task_id, unit_id, seq in Cooperation.objects.filter(
+                task__programme=programme).order_by("seq").values_list(
+                "pk", "task_id", "unit_id", "seq"):
+            self.coops[task_id].append(Link(pk, unit_id, seq))
+        self.nodes: dict[int, list[NodeRow]] = defaultdict(list)
+        for pk, task_id, seq, name, planned, done in TimeNode.objects.filter(
+                task__programme=programme).order_by("seq", "planned_date").values_list(
+                "pk", "task_id", "seq", "name", "planned_date", "done_on"):
+            self.nodes[task_id].append(NodeRow(pk, seq, name, planned, done))
+        self.plans: dict[int, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
+        for pk, task_id, year, amount in AnnualPlan.objects.filter(
+                task__programme=programme).values_list("pk", "task_id", "year", "amount"):
+            self.plans[task_id][year] = (pk, amount)
 
     def problem(self, row: int, key: str, reason: str) -> None:
         label = self.cols.get(key) or S.BY_KEY[key].label if key in S.BY_KEY else key
@@ -197,8 +226,7 @@ class _Planner:
                     self.problem(r.row, "cooperating_units", str(exc))
                     ok = False
         elif task is not None:
-            coops = [self.units.by_id[c.unit_id] for c in
-                     sorted(task.cooperations.all(), key=lambda c: c.seq)]
+            coops = [self.units.by_id[c.unit_id] for c in self.coops[task.pk]]
         if lead is not None and lead in coops:
             self.problem(r.row, "cooperating_units", f"牵头单位 {lead.name} 不能同时是配合单位")
             ok = False
@@ -209,13 +237,12 @@ class _Planner:
             self.problem(r.row, "due_date", f"完成时限 {due} 早于开始时间 {start}")
             ok = False
         nodes = v["time_nodes"] if "time_nodes" in v else (
-            [S.NodeSpec(n.name, n.planned_date, n.done_on) for n in
-             sorted(task.time_nodes.all(), key=lambda n: (n.seq, n.planned_date))]
+            [S.NodeSpec(n.name, n.planned_date, n.done_on) for n in self.nodes[task.pk]]
             if task else [])
         if len({n.name for n in nodes}) != len(nodes):
             self.problem(r.row, "time_nodes", "同一任务的时间节点名称不能重复")
             ok = False
-        plans = {p.year: p.amount for p in task.annual_plans.all()} if task else {}
+        plans = {y: a for y, (_, a) in self.plans[task.pk].items()} if task else {}
         plans.update(r.annual_plans)
         plans = {y: a for y, a in plans.items() if a is not None}
         parent_code = v.get("parent", None) if "parent" in v else (
@@ -227,7 +254,7 @@ class _Planner:
             if task is not None and allowed:
                 old = TaskScope(self.programme.pk, self.units.by_id[task.lead_unit_id].path,
                                 tuple(self.units.by_id[c.unit_id].path
-                                      for c in task.cooperations.all()))
+                                      for c in self.coops[task.pk]))
                 allowed = may_on_task(self.grants, Action.IMPORT, old)
             if not allowed:
                 self.problem(r.row, "lead_unit", f"{self.user} 无权导入牵头单位为 {lead.name} 的任务")
@@ -271,15 +298,14 @@ class _Planner:
                 changes.append((S.BY_KEY[name].label, _show(name, before), _show(name, after)))
         if task.lead_unit_id != s.lead.pk:
             changes.append(("牵头单位", self.units.by_id[task.lead_unit_id].name, s.lead.name))
-        old_coops = [c.unit_id for c in sorted(task.cooperations.all(), key=lambda c: c.seq)]
+        old_coops = [c.unit_id for c in self.coops[task.pk]]
         if old_coops != [u.pk for u in s.coops]:
             changes.append(("配合单位", "、".join(self.units.by_id[i].name for i in old_coops),
                             "、".join(u.name for u in s.coops)))
-        old_nodes = [S.NodeSpec(n.name, n.planned_date, n.done_on) for n in
-                     sorted(task.time_nodes.all(), key=lambda n: (n.seq, n.planned_date))]
+        old_nodes = [S.NodeSpec(n.name, n.planned_date, n.done_on) for n in self.nodes[task.pk]]
         if old_nodes != s.nodes:
             changes.append(("时间节点", S.format_nodes(old_nodes), S.format_nodes(s.nodes)))
-        old_plans = {p.year: p.amount for p in task.annual_plans.all()}
+        old_plans = {y: a for y, (_, a) in self.plans[task.pk].items()}
         for year in sorted(set(old_plans) | set(s.plans)):
             if old_plans.get(year) != s.plans.get(year):
                 changes.append((f"{year}年计划投资", _wan(old_plans.get(year)),
@@ -322,44 +348,47 @@ class _Planner:
         self._links([(tasks[p.code], s, p.action == "create") for p, s in creates + updates])
 
     def _links(self, items: list[tuple[Task, _State, bool]]) -> None:
-        new_coops, new_nodes, new_plans = [], [], []
+        new_coops: list[dict] = []
+        new_nodes: list[dict] = []
+        new_plans: list[dict] = []
         node_updates, plan_updates = [], []
         drop_coops, drop_nodes, drop_plans = [], [], []
         for task, s, created in items:
             wanted = [u.pk for u in s.coops]
-            old = [] if created else sorted(task.cooperations.all(), key=lambda c: c.seq)
+            old = [] if created else self.coops[task.pk]
             if [c.unit_id for c in old] != wanted:
                 drop_coops += [c.pk for c in old]
-                new_coops += [Cooperation(task=task, unit_id=u, seq=i)
+                new_coops += [{"task_id": task.pk, "unit_id": u, "seq": i}
                               for i, u in enumerate(wanted)]
-            old_nodes = {} if created else {n.name: n for n in task.time_nodes.all()}
+            old_nodes = {} if created else {n.name: n for n in self.nodes[task.pk]}
             for i, spec in enumerate(s.nodes, start=1):
                 node = old_nodes.pop(spec.name, None)
                 if node is None:
-                    new_nodes.append(TimeNode(task=task, seq=i, name=spec.name,
-                                              planned_date=spec.planned_date,
-                                              done_on=spec.done_on))
+                    new_nodes.append({"task_id": task.pk, "seq": i, "name": spec.name,
+                                      "planned_date": spec.planned_date,
+                                      "done_on": spec.done_on})
                 elif (node.seq, node.planned_date, node.done_on) != (
                         i, spec.planned_date, spec.done_on):
-                    node.seq, node.planned_date, node.done_on = i, spec.planned_date, spec.done_on
-                    node_updates.append(node)
+                    node_updates.append(TimeNode(pk=node.pk, task_id=task.pk, seq=i,
+                                                 name=node.name, planned_date=spec.planned_date,
+                                                 done_on=spec.done_on))
             drop_nodes += [n.pk for n in old_nodes.values()]
-            old_plans = {} if created else {p.year: p for p in task.annual_plans.all()}
+            old_plans = {} if created else dict(self.plans[task.pk])
             for year, amount in s.plans.items():
-                plan = old_plans.pop(year, None)
-                if plan is None:
-                    new_plans.append(AnnualPlan(task=task, year=year, amount=amount))
-                elif plan.amount != amount:
-                    plan.amount = amount
-                    plan_updates.append(plan)
-            drop_plans += [p.pk for p in old_plans.values()]
+                found = old_plans.pop(year, None)
+                if found is None:
+                    new_plans.append({"task_id": task.pk, "year": year, "amount": amount})
+                elif found[1] != amount:
+                    plan_updates.append(AnnualPlan(pk=found[0], task_id=task.pk, year=year,
+                                                   amount=amount))
+            drop_plans += [pk for pk, _ in old_plans.values()]
         for model, pks in ((Cooperation, drop_coops), (TimeNode, drop_nodes),
                            (AnnualPlan, drop_plans)):
             if pks:
                 model.objects.filter(pk__in=pks).delete()
-        Cooperation.objects.bulk_create(new_coops, batch_size=2000)
-        TimeNode.objects.bulk_create(new_nodes, batch_size=2000)
-        AnnualPlan.objects.bulk_create(new_plans, batch_size=2000)
+        Cooperation.objects.insert_values(new_coops)
+        TimeNode.objects.insert_values(new_nodes)
+        AnnualPlan.objects.insert_values(new_plans)
         if node_updates:
             TimeNode.objects.bulk_update(node_updates, ["seq", "planned_date", "done_on"])
         if plan_updates:

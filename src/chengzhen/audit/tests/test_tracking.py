@@ -31,3 +31,17 @@ def test_save_update_bulk_delete_are_recorded(county, make_task):
     head = AuditHead.objects.get()
     assert head.seq == AuditRecord.objects.count()
     assert head.hash == AuditRecord.objects.order_by("-seq").first().hash
+
+
+def test_bulk_update_raises_the_stored_version(county, make_task):
+    t = make_task("V1")
+    t.name = "一"
+    t.save()
+    t.name = "二"
+    t.save()  # stored version 3
+    fresh = Task.objects.get(pk=t.pk)
+    built = Task(**{f.attname: getattr(fresh, f.attname) for f in Task._meta.concrete_fields})
+    built.version = 1  # as if built from a file, not loaded
+    built.notes = "批量"
+    Task.objects.bulk_update([built], ["notes"])
+    assert Task.objects.get(pk=t.pk).version == 4

@@ -1,0 +1,10 @@
+"""Run every benchmark and print its table (``make bench``)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for script in ("ledger_import.py", "audit_verify.py"):
+    subprocess.run([sys.executable, str(HERE / script)], check=True)
+    print()
