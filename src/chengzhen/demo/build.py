@@ -132,7 +132,7 @@ class Builder:
         self.person("duban01", "supervisor", u["LGO"], is_staff=True)
         self.person("duban02", "supervisor", u["LGO"], is_staff=True)
         self.person("ducha01", "supervisor", u["DCS"], is_staff=True)
-        for i, title in enumerate(["xianzhang", "changwu", "fuxianzhang1", "fuxianzhang2"]):
+        for title in ["xianzhang", "changwu", "fuxianzhang1", "fuxianzhang2"]:
             self.person(title, "leader", u["gov"])
         for i, town in enumerate(self.towns + self.streets, start=1):
             self.editors[town.code] = self.person(f"lly{i:02d}", "unit_editor", town)

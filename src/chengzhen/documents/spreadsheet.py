@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from python_calamine import CalamineWorkbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from python_calamine import CalamineWorkbook
 
 from chengzhen.problems import Problem, Refused
 

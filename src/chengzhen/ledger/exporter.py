@@ -44,7 +44,7 @@ def ledger_columns(years: list[int], this_year: int) -> list[Column]:
         *[Column(f"{y}年计划投资", money, 14, "money") for y in years],
         Column(f["opening_completed_investment"].label, money, 14, "money"),
         Column("累计完成投资", money, 14, "money"),
-        Column(f"本年完成投资", money, 14, "money"),
+        Column("本年完成投资", money, 14, "money"),
         Column("投资完成率", money, 10, "percent"),
         Column("序时进度", "进度", 10, "percent"),
         Column("形象进度", "进度", 10, "percent"),

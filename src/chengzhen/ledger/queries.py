@@ -16,7 +16,18 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import (
-    Avg, Case, Exists, F, FloatField, Func, OuterRef, Q, Subquery, Sum, Value, When,
+    Avg,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Greatest, Least
 from django.utils import timezone

@@ -10,7 +10,7 @@ What each role may do:
 ============  ====  ====  ======  ======  ======  =======
 role          read  edit  report  import  export  inspect
 ============  ====  ====  ======  ======  ======  =======
-admin         all   all   all     all     all     all
+admin         all   all   all     all     all     all   (any unit, any programme)
 supervisor    lead/coop   lead/coop  lead/coop  programme  lead/coop  –
 unit_editor   lead/coop   lead       lead/coop  programme* lead/coop  –
 leader        lead/coop   –     –       –       lead/coop  –
@@ -101,11 +101,13 @@ def may_on_task(grants: Iterable[Grant], action: Action, task: TaskScope,
     """
     task_units = (task.lead_unit_path, *task.cooperating_unit_paths)
     for g in grants:
+        if g.role == ADMIN:  # administrators are not limited by unit or programme
+            if acting_unit_path is None or acting_unit_path in task_units:
+                return True
+            continue
         reach = task_reach(g, action)
         if reach is None or not g.covers_programme(task.programme_id):
             continue
-        if g.role == ADMIN and acting_unit_path is None:
-            return True
         units = (task.lead_unit_path,) if reach == "lead" else task_units
         if acting_unit_path is not None:
             if acting_unit_path in task_units and g.covers_unit(acting_unit_path) and (

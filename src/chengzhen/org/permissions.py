@@ -12,7 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .access import (
-    ADMIN, Action, Grant, TaskScope, is_admin, may_on_programme, may_on_task, may_on_unit,
+    ADMIN,
+    Action,
+    Grant,
+    TaskScope,
+    is_admin,
+    may_on_programme,
+    may_on_task,
+    may_on_unit,
     task_reach,
 )
 from .models import Membership, Unit

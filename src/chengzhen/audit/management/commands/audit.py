@@ -1,9 +1,9 @@
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from chengzhen.audit.models import AuditHead, AuditRecord
 from chengzhen.audit.verify import verify
 from chengzhen.commands import NounCommand
-from django.core.management.base import CommandError
 
 
 class Command(NounCommand):
