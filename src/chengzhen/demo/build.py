@@ -40,9 +40,10 @@ def exists() -> bool:
 def logins() -> list[tuple[str, str, str, str]]:
     """(username, full name, role, unit) of the demo people, for printing."""
     rows = []
-    for m in (Membership.objects.select_related("user", "unit")
+    for m in (Membership.objects.select_related("user", "user__unit", "unit")
               .order_by("role", "unit__path", "user__username")):
-        rows.append((m.user.username, m.user.full_name, m.get_role_display(), m.unit.name))
+        rows.append((m.user.username, m.user.full_name, m.get_role_display(),
+                     (m.user.unit or m.unit).name))
     return rows
 
 
@@ -68,11 +69,13 @@ class Builder:
     def phone(self) -> str:
         return f"13{self.rng.randint(0, 9)}0000{self.rng.randint(1000, 9999)}"
 
-    def person(self, username: str, role: str, unit: Unit, **extra) -> User:
+    def person(self, username: str, role: str, unit: Unit, scope: Unit | None = None,
+               **extra) -> User:
+        """A person working in ``unit`` whose role covers ``scope``'s subtree (default: unit)."""
         user = User(username=username, full_name=self.name(), phone=self.phone(), unit=unit,
                     password=self.password, **extra)
         user.save()
-        Membership.objects.create(user=user, role=role, unit=unit)
+        Membership.objects.create(user=user, role=role, unit=scope or unit)
         return user
 
     # ---- build ------------------------------------------------------------------------
@@ -129,9 +132,10 @@ class Builder:
         admin.password = self.password
         admin.save(update_fields=["password"])
         Membership.objects.create(user=admin, role="admin", unit=u["gov"])
-        self.person("duban01", "supervisor", u["LGO"], is_staff=True)
-        self.person("duban02", "supervisor", u["LGO"], is_staff=True)
-        self.person("ducha01", "supervisor", u["DCS"], is_staff=True)
+        # the office supervises the whole county: its role covers the government's subtree
+        self.person("duban01", "supervisor", u["LGO"], scope=u["gov"], is_staff=True)
+        self.person("duban02", "supervisor", u["LGO"], scope=u["gov"], is_staff=True)
+        self.person("ducha01", "supervisor", u["DCS"], scope=u["gov"], is_staff=True)
         for title in ["xianzhang", "changwu", "fuxianzhang1", "fuxianzhang2"]:
             self.person(title, "leader", u["gov"])
         for i, town in enumerate(self.towns + self.streets, start=1):
@@ -144,9 +148,9 @@ class Builder:
         for code in ("ZJJ", "FGW", "CGJ", "JTJ", "SWJ"):
             self.person(f"juzhang_{code.lower()}", "leader", u[code])
         for i in range(1, 5):
-            self.person(f"rddb{i:02d}", "inspector", u["RDCWH"])
+            self.person(f"rddb{i:02d}", "inspector", u["RDCWH"], scope=u["gov"])
         for i in range(1, 4):
-            self.person(f"zxwy{i:02d}", "inspector", u["ZXWYH"])
+            self.person(f"zxwy{i:02d}", "inspector", u["ZXWYH"], scope=u["gov"])
         for i, town in enumerate(self.towns[:4], start=1):
             self.person(f"lly{i:02d}b", "unit_editor", town)
         self.say(f"  人员 {User.objects.filter(is_active=True).count()} 名")

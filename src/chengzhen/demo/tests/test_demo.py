@@ -54,3 +54,16 @@ def test_demo_is_idempotent_and_audited(demo, capsys):
     assert AuditHead.objects.get().seq == head.seq
     assert (Task.objects.count(), ProgressReport.objects.count(), User.objects.count()) == counts
     assert verify().ok
+
+
+def test_every_role_sees_tasks(demo):
+    """Supervisors, leaders and inspectors cover the county; a liaison covers its town."""
+    from chengzhen.org.permissions import restrict
+
+    counts = {}
+    for username in ("duban01", "xianzhang", "rddb01", "lly01", "lly_zjj", "admin"):
+        user = User.objects.get(username=username)
+        counts[username] = restrict(Task.objects.all(), user).count()
+    total = Task.objects.count()
+    assert counts["duban01"] == counts["xianzhang"] == counts["rddb01"] == counts["admin"] == total
+    assert 0 < counts["lly01"] < total and 0 < counts["lly_zjj"] < total
