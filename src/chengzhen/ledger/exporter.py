@@ -37,6 +37,7 @@ def ledger_columns(years: list[int], this_year: int) -> list[Column]:
         Column(f["cooperating_units"].label, width=22, kind="multiline"),
         Column(f["responsible_person"].label, width=10),
         Column(f["responsible_phone"].label, width=14),
+        Column(f["responsible_user"].label, width=12),
         Column(f["start_date"].label, width=12, kind="date"),
         Column(f["due_date"].label, width=12, kind="date"),
         Column(f["time_nodes"].label, width=34, kind="multiline"),
@@ -65,7 +66,8 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
     today = today or today_local()
     tasks = restrict(queryset if queryset is not None else Task.objects.all(), user,
                      Action.EXPORT).filter(programme=programme)
-    tasks = with_progress(tasks, today=today).select_related("lead_unit", "parent").prefetch_related(
+    tasks = with_progress(tasks, today=today).select_related(
+        "lead_unit", "parent", "responsible_user").prefetch_related(
         Prefetch("cooperations", Cooperation.objects.select_related("unit").order_by("seq")),
         "time_nodes", Prefetch("annual_plans", AnnualPlan.objects.order_by("year")),
     ).order_by("seq", "code")
@@ -92,7 +94,8 @@ def _row(t: Task, years: list[int]) -> list:
     return [
         t.seq, t.code, t.name, t.category, t.requirement, t.responsible_leader,
         t.lead_unit.name, "、".join(c.unit.name for c in t.cooperations.all()),
-        t.responsible_person, t.responsible_phone, t.start_date, t.due_date,
+        t.responsible_person, t.responsible_phone,
+        t.responsible_user.username if t.responsible_user_id else "", t.start_date, t.due_date,
         S.format_nodes(nodes), t.planned_total_investment,
         *[plans.get(y) for y in years],
         t.opening_completed_investment, t.cumulative_investment, t.year_investment,

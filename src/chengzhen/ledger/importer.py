@@ -24,7 +24,7 @@ from django.db import transaction
 from chengzhen.audit.context import acting_for
 from chengzhen.documents.spreadsheet import read_sheet
 from chengzhen.org.access import Action, TaskScope, may_on_task
-from chengzhen.org.models import Unit
+from chengzhen.org.models import Unit, User
 from chengzhen.org.permissions import can, grants_for
 from chengzhen.problems import Problem, Refused
 
@@ -32,13 +32,13 @@ from . import sheet as S
 from .models import AnnualPlan, Cooperation, Task, TimeNode
 
 SCALARS = ("seq", "name", "category", "requirement", "responsible_leader", "responsible_person",
-           "responsible_phone", "start_date", "due_date", "planned_total_investment",
-           "opening_completed_investment", "status", "weight", "notes")
+           "responsible_phone", "responsible_user_id", "start_date", "due_date",
+           "planned_total_investment", "opening_completed_investment", "status", "weight", "notes")
 DEFAULTS: dict[str, Any] = {"category": "", "requirement": "", "responsible_leader": "",
                             "responsible_person": "", "responsible_phone": "", "notes": "",
                             "planned_total_investment": Decimal("0.00"),
                             "opening_completed_investment": Decimal("0.00"),
-                            "status": "not_started", "weight": None}
+                            "status": "not_started", "weight": None, "responsible_user_id": None}
 
 
 @dataclass
@@ -151,6 +151,7 @@ class _Planner:
         self.grants = grants_for(user)
         self.existing: dict[str, Task] = {
             t.code: t for t in Task.objects.filter(programme=programme)}
+        self.usernames = dict(User.objects.values_list("username", "pk"))
         self.by_id = {t.pk: t for t in self.existing.values()}
         # links as plain tuples: building tens of thousands of model instances is the slow part
         self.coops: dict[int, list[Link]] = defaultdict(list)
@@ -195,6 +196,12 @@ class _Planner:
 
     def _state(self, r: S.TaskRow, task: Task | None, position: int) -> _State | None:
         v = r.values
+        if "responsible_user" in v:  # 责任人账号: a username, or blank for none
+            name = v.pop("responsible_user")
+            v["responsible_user_id"] = self.usernames.get(name) if name else None
+            if name and v["responsible_user_id"] is None:
+                self.problem(r.row, "responsible_user", f"没有用户名为 {name!r} 的账号")
+                return None
         values = {}
         for name in SCALARS:
             if name in v and not (name == "status" and v[name] is None):
@@ -295,7 +302,10 @@ class _Planner:
         for name in SCALARS:
             before, after = getattr(task, name), s.values[name]
             if _norm(before) != _norm(after):
-                changes.append((S.BY_KEY[name].label, _show(name, before), _show(name, after)))
+                if name == "responsible_user_id":
+                    names = {pk: u for u, pk in self.usernames.items()}
+                    before, after = names.get(before), names.get(after)
+                changes.append((_label(name), _show(name, before), _show(name, after)))
         if task.lead_unit_id != s.lead.pk:
             changes.append(("牵头单位", self.units.by_id[task.lead_unit_id].name, s.lead.name))
         old_coops = [c.unit_id for c in self.coops[task.pk]]
@@ -393,6 +403,10 @@ class _Planner:
             TimeNode.objects.bulk_update(node_updates, ["seq", "planned_date", "done_on"])
         if plan_updates:
             AnnualPlan.objects.bulk_update(plan_updates, ["amount"])
+
+
+def _label(name: str) -> str:
+    return S.BY_KEY[name.removesuffix("_id")].label
 
 
 def _norm(value: Any) -> Any:

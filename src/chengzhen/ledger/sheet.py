@@ -62,6 +62,7 @@ FIELDS: tuple[Field, ...] = (
           kind="units"),
     Field("responsible_person", "具体责任人", ("责任人", "联系人")),
     Field("responsible_phone", "联系电话", ("电话", "手机", "联系方式")),
+    Field("responsible_user", "责任人账号", ("账号", "用户名")),
     Field("start_date", "开始时间", ("开工时间", "开始日期", "起始时间"), kind="date",
           required=True),
     Field("due_date", "完成时限", ("完成时间", "截止时间", "完成日期", "截止日期"), kind="date",

@@ -7,6 +7,7 @@ unit and everything beneath it" is one indexed ``startswith`` filter on both dat
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 
@@ -73,6 +74,8 @@ class Unit(TrackedModel):
         with transaction.atomic():
             old_path = self.path
             self.path = (self.parent.path if self.parent_id else "/") + f"{self.code}/"
+            if old_path and self.parent_id and self.parent.path.startswith(old_path):
+                raise ValidationError({"parent": f"{self.parent} 是 {self} 的下级单位，不能作为其上级"})
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = set(kwargs["update_fields"]) | {"path"}
             super().save(*args, **kwargs)

@@ -19,7 +19,8 @@ from chengzhen.ledger.services import submit_report
 from chengzhen.programmes.models import Programme
 
 ENTERED = ("seq", "name", "category", "requirement", "responsible_leader", "lead_unit_id",
-           "responsible_person", "responsible_phone", "start_date", "due_date", "weight",
+           "responsible_person", "responsible_phone", "responsible_user_id", "start_date",
+           "due_date", "weight",
            "planned_total_investment", "opening_completed_investment", "status", "notes")
 
 
@@ -48,6 +49,7 @@ def ledger(county, make_task):
     make_task("K-001-1", seq=1, parent=parent, weight=Decimal("2.5"),
               planned_total_investment=Decimal("0.00"), status="completed", coop=("dept",))
     make_task("K-002", seq=2, lead="dept", due_date=dt.date(2027, 6, 30), status="not_started",
+              responsible_user=county.users["editor_dept"],
               planned_total_investment=Decimal("98765.43"))
     t = Task.objects.get(code="K-001-1")
     TimeNode.objects.create(task=t, seq=1, name="开工", planned_date=dt.date(2026, 3, 1),

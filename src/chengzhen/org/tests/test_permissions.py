@@ -110,3 +110,16 @@ def test_pure_rules_without_a_database():
     # prefix of a code is not a parent: /G/A/ does not cover /G/AB/
     assert not may_on_task(editor, Action.READ, TaskScope(1, "/G/AB/"))
     assert may_on_programme([Grant("admin", "/")], Action.IMPORT, 99)
+
+
+def test_unit_subtree_moves_with_its_parent_and_refuses_cycles(county):
+    from django.core.exceptions import ValidationError
+
+    town_a, village = county.units["town_a"], county.units["village_a"]
+    town_a.parent = county.units["dept"]
+    town_a.save()
+    village.refresh_from_db()
+    assert village.path == "/411300/ZJJ/411300101000/411300101201/"
+    town_a.parent = village
+    with pytest.raises(ValidationError):
+        town_a.save()
