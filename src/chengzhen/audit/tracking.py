@@ -191,6 +191,11 @@ class TrackedModel(models.Model):
 
     def save(self, *args, **kwargs):
         model = type(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and update_fields and set(update_fields) <= set(
+                self.audit_exclude):
+            # only unaudited fields (a login's last_login): no record, and no new version
+            return super().save(*args, **kwargs)
         with transaction.atomic(using=kwargs.get("using")):
             creating = self._state.adding or self.pk is None
             before = None

@@ -129,28 +129,33 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
     for r in rows:
         result.warnings.extend(r.warnings)
     cols = {c.key: c.header for c in header.columns}
-    planner = _Planner(user, programme, data.file, data.sheet, cols, problems)
-    plans = planner.plan(rows)
-    if planner.problems:
-        raise Refused(sorted(planner.problems, key=lambda p: (p.row or 0, p.column)))
-    result.rows = [p for p, _ in plans]
-    if not dry_run:
-        with acting_for(user, "import_ledger"), transaction.atomic():
+    # Plan and apply in one transaction, the programme's tasks locked, so nothing read for
+    # the plan can change before it is written (SQLite: the immediate transaction's lock).
+    with acting_for(user, "import_ledger"), transaction.atomic():
+        planner = _Planner(user, programme, data.file, data.sheet, cols, problems,
+                           lock=not dry_run)
+        plans = planner.plan(rows)
+        if planner.problems:
+            raise Refused(sorted(planner.problems, key=lambda p: (p.row or 0, p.column)))
+        result.rows = [p for p, _ in plans]
+        if not dry_run:
             planner.apply(plans)
-        result.applied = True
+            result.applied = True
     return result
 
 
 class _Planner:
     def __init__(self, user, programme, file: str, sheet: str, cols: dict[str, str],
-                 problems: list[Problem]):
+                 problems: list[Problem], lock: bool = False):
         self.user, self.programme = user, programme
         self.file, self.sheet, self.cols = file, sheet, cols
         self.problems = list(problems)
         self.units = UnitIndex()
         self.grants = grants_for(user)
-        self.existing: dict[str, Task] = {
-            t.code: t for t in Task.objects.filter(programme=programme)}
+        tasks = Task.objects.filter(programme=programme)
+        if lock:
+            tasks = tasks.select_for_update()
+        self.existing: dict[str, Task] = {t.code: t for t in tasks}
         self.usernames = dict(User.objects.values_list("username", "pk"))
         self.by_id = {t.pk: t for t in self.existing.values()}
         # links as plain tuples: building tens of thousands of model instances is the slow part

@@ -157,11 +157,17 @@ def test_data_migration_is_recorded(db):
 def test_login_and_failed_login_are_recorded(county, client):
     county.users["admin"].is_staff = True
     county.users["admin"].save()
+    before = AuditRecord.objects.filter(model="org.user", action="update").count()
+    version = county.users["admin"].version
     client.post("/admin/login/", {"username": "admin", "password": "wrong"})
     client.post("/admin/login/", {"username": "admin", "password": "pw-admin"})
     events = [(r.action, r.actor_username) for r in AuditRecord.objects.filter(
         action__in=["login", "login_failed"])]
     assert events == [("login_failed", "admin"), ("login", "admin")]
+    # last_login is not audited: a login neither writes an update nor moves the version
+    assert AuditRecord.objects.filter(model="org.user", action="update").count() == before
+    county.users["admin"].refresh_from_db()
+    assert county.users["admin"].version == version
     assert verify().ok
 
 
