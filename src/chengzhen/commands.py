@@ -34,15 +34,7 @@ class NounCommand(BaseCommand):
         )
 
     def actor(self, options):
-        from chengzhen.org.models import User, system_user
-
-        name = options.get("as_user")
-        if not name:
-            return system_user()
-        user = User.objects.filter(username=name).first()
-        if user is None:
-            raise CommandError(f"--as: 没有用户名为 {name!r} 的用户")
-        return user
+        return resolve_actor(options.get("as_user"))
 
     def handle(self, *args, **options):
         verb = options["verb"]
@@ -58,3 +50,15 @@ class NounCommand(BaseCommand):
             raise CommandError(f"已拒绝：{len(exc.problems)} 处问题，未做任何修改") from None
         except PermissionDenied as exc:
             raise CommandError(f"无权限：{exc}") from None
+
+
+def resolve_actor(username: str | None):
+    """The user a command runs as: ``--as USERNAME``, else the system account."""
+    from chengzhen.org.models import User, system_user
+
+    if not username:
+        return system_user()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"--as: 没有用户名为 {username!r} 的用户")
+    return user

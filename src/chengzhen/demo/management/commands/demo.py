@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from chengzhen.audit.context import acting_as
+from chengzhen.commands import NounCommand, resolve_actor
 from chengzhen.demo import build
-from chengzhen.org.models import system_user
 
 
 class Command(BaseCommand):
@@ -13,13 +13,16 @@ class Command(BaseCommand):
         "半年进度报送。可重复运行：已载入时不做任何修改，只打印演示账号。"
     )
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        NounCommand.add_as(parser)
+
+    def handle(self, *args, as_user=None, **options) -> None:
         if build.exists():
             self.stdout.write("示范县数据已存在，未做修改。")
         else:
             started = time.monotonic()
             self.stdout.write("正在载入示范县“云溪县”……")
-            with acting_as(system_user(), "command:demo"):
+            with acting_as(resolve_actor(as_user), "command:demo"):
                 build.Builder(self.stdout.write).build()
             self.stdout.write(f"载入完成，用时 {time.monotonic() - started:.1f} 秒。")
         self.stdout.write(f"\n演示账号（密码均为 {build.PASSWORD}）：")
