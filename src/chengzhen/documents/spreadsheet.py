@@ -106,6 +106,14 @@ def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Col
     for c, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(c)].width = col.width
     ws.freeze_panes = "C5"
+    # printed as offices print ledgers: landscape A3, one page wide, header on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "3:4"
+    ws.print_options.horizontalCentered = True
     count = 0
     for count, values in enumerate(rows, start=1):
         r = 4 + count
