@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -269,3 +270,12 @@ def test_command_exit_code_from_the_shell(county, tmp_path):
     usage = subprocess.run([chengzhen, "ledger", "import"], capture_output=True, text=True,
                            env={**os.environ, "DATABASE_URL": url}, timeout=120)
     assert usage.returncode == 2
+
+
+def test_command_import_is_audited_under_the_as_user(county, tmp_path):
+    path = write(tmp_path / "t.xlsx", [row("A1"), row("A2", seq=2)])
+    call_command("ledger", "import", str(path), "--programme", "ZDZ2026", "--as", "editor_a")
+    records = AuditRecord.objects.filter(model__startswith="ledger.")
+    assert records.count() == 2 + 2 + 2 + 2  # tasks, cooperations, time nodes, annual plans
+    assert {(r.actor_username, json.loads(r.content)["source"]) for r in records} == {
+        ("editor_a", "command:ledger import")}
