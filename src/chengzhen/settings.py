@@ -104,4 +104,10 @@ CHENGZHEN_SYSTEM_USERNAME = "system"
 # Largest spreadsheet accepted for import, in bytes.
 CHENGZHEN_MAX_UPLOAD_BYTES = int(os.environ.get("CHENGZHEN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Failed logins per username within the window before the username is locked for it.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("CHENGZHEN_LOGIN_FAILURE_LIMIT", 5))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("CHENGZHEN_LOGIN_LOCKOUT_MINUTES", 15))
+STATICFILES_DIRS = [BASE_DIR / "static"]

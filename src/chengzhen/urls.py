@@ -1,9 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
-from chengzhen import views
+from chengzhen.ledger import views as ledger_views
+from chengzhen.org.login import AdminLockoutAuthenticationForm, LockoutAuthenticationForm
+
+admin.site.login_form = AdminLockoutAuthenticationForm
+admin.site.site_header = admin.site.site_title = "城镇 · 管理后台"
 
 urlpatterns = [
-    path("", views.start, name="start"),
+    path("", ledger_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm),
+         name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("ledger/", include("chengzhen.ledger.urls")),
     path("admin/", admin.site.urls),
 ]

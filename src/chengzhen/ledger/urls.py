@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("", views.task_list, name="list"),
+    path("task/<int:pk>/", views.task_detail, name="task"),
+    path("task/<int:pk>/report/", views.report_form, name="report"),
+    path("node/<int:pk>/done/", views.node_done, name="node_done"),
+]

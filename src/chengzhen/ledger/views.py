@@ -1,0 +1,177 @@
+"""Ledger pages: thin shells over the filter, the permission function and the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from chengzhen.audit.models import AuditRecord
+from chengzhen.org.permissions import Action, can, restrict
+from chengzhen.problems import Refused
+from chengzhen.programmes.models import Programme
+
+from . import progress, services
+from .filters import TaskFilter
+from .models import Cooperation, ProgressReport, Task, TimeNode
+from .queries import today_local, with_progress
+
+PAGE_SIZE = 50
+
+
+def _programmes(user):
+    ids = restrict(Task.objects.all(), user).values("programme_id")
+    return Programme.objects.filter(pk__in=ids).order_by("code")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What is mine and due soon, and what is late, for whoever logs in."""
+    today = today_local()
+    base = Task.objects.select_related("programme", "lead_unit")
+    due = TaskFilter(due_within=30, sort="due").apply(base, request.user, today)
+    late = TaskFilter(sort="overdue").apply(base, request.user, today).filter(
+        Q(lagging=True) | Q(days_overdue__gt=0))
+    return render(request, "ledger/home.html", {
+        "today": today, "due": due[:15], "due_count": due.count(), "late": late[:15],
+        "late_count": late.count(), "programmes": _programmes(request.user),
+    })
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    f = TaskFilter.from_params(request.GET)
+    tasks = f.apply(Task.objects.select_related("programme", "lead_unit"), request.user)
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    categories = (restrict(Task.objects.all(), request.user).exclude(category="")
+                  .order_by("category").values_list("category", flat=True).distinct())
+    return render(request, "ledger/list.html", {
+        "f": f, "page": page, "programmes": _programmes(request.user),
+        "categories": categories, "statuses": Task._meta.get_field("status").choices,
+        "sorts": [("code", "编号"), ("due", "完成时限"), ("-progress", "形象进度"),
+                  ("lag", "滞后程度"), ("overdue", "超期天数")],
+    })
+
+
+def _task_for(request, pk: int) -> Task:
+    qs = with_progress(restrict(Task.objects.all(), request.user)).select_related(
+        "programme", "lead_unit", "parent", "responsible_user")
+    return get_object_or_404(qs, pk=pk)
+
+
+@login_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task_for(request, pk)
+    reports = (ProgressReport.objects.filter(task=task)
+               .select_related("reporting_unit", "reporter")
+               .order_by("-period", "reporting_unit__code", "-submitted_at"))
+    keys = [("ledger.task", str(task.pk))]
+    keys += [("ledger.timenode", str(pk)) for pk in task.time_nodes.values_list("pk", flat=True)]
+    keys += [("ledger.cooperation", str(pk)) for pk in task.cooperations.values_list("pk", flat=True)]
+    keys += [("ledger.progressreport", str(r.pk)) for r in reports]
+    condition = Q(pk__in=[])
+    for model in {m for m, _ in keys}:
+        condition |= Q(model=model, object_pk__in=[p for m, p in keys if m == model])
+    history = AuditRecord.objects.filter(condition).order_by("-seq")[:100]
+    return render(request, "ledger/detail.html", {
+        "task": task, "reports": reports,
+        "nodes": task.time_nodes.order_by("seq", "planned_date"),
+        "cooperations": Cooperation.objects.filter(task=task).select_related("unit"),
+        "children": with_progress(task.children.all()).select_related("lead_unit"),
+        "history": history, "today": today_local(),
+        "can_edit": can(request.user, Action.EDIT, task),
+        "report_units": services.may_report_units(request.user, task),
+    })
+
+
+class ReportForm(forms.Form):
+    period = forms.ChoiceField(label="报送期")
+    unit = forms.ChoiceField(label="报送单位")
+    physical_progress = forms.DecimalField(label="形象进度（%）", min_value=0, max_value=100,
+                                           decimal_places=2)
+    investment_wan = forms.CharField(label="本期完成投资（万元）", required=False,
+                                     help_text="可填 12.5、12万 或 125000元")
+    progress_text = forms.CharField(label="进展情况", widget=forms.Textarea(attrs={"rows": 3}),
+                                    required=False)
+    problems = forms.CharField(label="存在问题", widget=forms.Textarea(attrs={"rows": 2}),
+                               required=False)
+    next_steps = forms.CharField(label="下步打算", widget=forms.Textarea(attrs={"rows": 2}),
+                                 required=False)
+    coordination = forms.CharField(label="需协调事项", widget=forms.Textarea(attrs={"rows": 2}),
+                                   required=False)
+    supersede = forms.BooleanField(label="更正本期已报送的数据", required=False)
+
+    def clean_investment_wan(self) -> Decimal:
+        from .sheet import CellError, parse_money
+
+        try:
+            return parse_money(self.cleaned_data["investment_wan"]) or Decimal("0.00")
+        except (CellError, InvalidOperation) as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def _periods(programme: Programme, today: dt.date) -> list[str]:
+    """Reporting periods from the programme's start up to today's, newest first."""
+    keys, day = [], min(today, programme.end_date)
+    while day >= programme.start_date and len(keys) < 24:
+        p = progress.period_of(day, programme.reporting_cycle)
+        keys.append(p.key)
+        day = p.first_day - dt.timedelta(days=1)
+    return keys
+
+
+@login_required
+def report_form(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task_for(request, pk)
+    units = services.may_report_units(request.user, task)
+    if not units:
+        raise PermissionDenied("无权报送该任务的进度")
+    form = ReportForm(request.POST or None)
+    form.fields["period"].choices = [(k, k) for k in _periods(task.programme, today_local())]
+    form.fields["unit"].choices = [(u.code, u.name) for u in units]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = next(u for u in units if u.code == data["unit"])
+        try:
+            services.submit_report(
+                request.user, task, period=data["period"], unit=unit,
+                physical_progress=data["physical_progress"], investment=data["investment_wan"],
+                progress_text=data["progress_text"], problems=data["problems"],
+                next_steps=data["next_steps"], coordination=data["coordination"],
+                supersede=data["supersede"])
+        except Refused as exc:
+            for p in exc.problems:
+                form.add_error(None, f"{p.column}：{p.reason}" if p.column else p.reason)
+        else:
+            messages.success(request, f"已报送 {task.code} {data['period']} 的进度。")
+            return redirect("ledger:task", pk=task.pk)
+    return render(request, "ledger/report.html", {"task": task, "form": form})
+
+
+@login_required
+@require_POST
+def node_done(request: HttpRequest, pk: int) -> HttpResponse:
+    node = get_object_or_404(TimeNode.objects.select_related("task"), pk=pk)
+    if not can(request.user, Action.READ, node.task):
+        raise PermissionDenied
+    raw = request.POST.get("done_on", "").strip()
+    try:
+        done_on = dt.date.fromisoformat(raw) if raw else None
+        services.complete_time_node(request.user, node, done_on)
+    except ValueError:
+        messages.error(request, f"日期 {raw!r} 无法识别，请写作 2026-03-31")
+    except Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"节点“{node.name}”已{'完成' if done_on else '重新打开'}。")
+    return redirect("ledger:task", pk=node.task_id)
+
