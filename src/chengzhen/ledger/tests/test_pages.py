@@ -119,3 +119,12 @@ def test_list_and_detail_query_counts_do_not_grow(county, make_task, client,
         client.get("/ledger/?sort=lag")
     with django_assert_max_num_queries(10):
         client.get("/")
+
+
+def test_money_is_shown_in_wan(county, tasks, client):
+    from chengzhen.ledger.templatetags.ledger_format import wan
+
+    assert wan("2033042.41000000") == "203.30万元" and wan(None) == "—"
+    login(client, county, "editor_a")
+    page = client.get(f"/ledger/task/{tasks['a'].pk}/").content.decode()
+    assert "100.00万元" in page  # planned total investment 1,000,000 yuan
