@@ -61,29 +61,34 @@ def ledger_columns(years: list[int], this_year: int) -> list[Column]:
 
 def export_ledger(user, programme, path: str | Path, *, queryset=None,
                   today: dt.date | None = None) -> int:
-    """Write the tasks of ``programme`` that ``user`` may export; returns the row count."""
-    require(user, Action.EXPORT, programme)
+    """Write the tasks that ``user`` may export — of ``programme``, or of every programme
+    when it is None (a filtered list) — narrowed by ``queryset``; returns the row count."""
+    if programme is not None:
+        require(user, Action.EXPORT, programme)
     today = today or today_local()
     tasks = restrict(queryset if queryset is not None else Task.objects.all(), user,
-                     Action.EXPORT).filter(programme=programme)
+                     Action.EXPORT)
+    if programme is not None:
+        tasks = tasks.filter(programme=programme)
     tasks = with_progress(tasks, today=today).select_related(
         "lead_unit", "parent", "responsible_user").prefetch_related(
         Prefetch("cooperations", Cooperation.objects.select_related("unit").order_by("seq")),
         "time_nodes", Prefetch("annual_plans", AnnualPlan.objects.order_by("year")),
-    ).order_by("seq", "code")
+    ).order_by("programme__code", "seq", "code")
     tasks = list(tasks)
     years = sorted({p.year for t in tasks for p in t.annual_plans.all()})
     wb = Workbook()
     ws = wb.active
     ws.title = "台账"
     rows = (_row(t, years) for t in tasks)
-    title = f"{programme.name}工作台账"
+    title = f"{programme.name}工作台账" if programme is not None else "重点工作台账"
     n = write_table(ws, title, f"截至 {today.year}年{today.month}月{today.day}日",
                     ledger_columns(years, today.year), rows, numbered=False)
     path = Path(path)
     wb.save(path)
     with acting_for(user, "export_ledger"):
-        record_event("export", "programmes.programme", str(programme.pk), file=path.name, rows=n)
+        record_event("export", "programmes.programme" if programme else "",
+                     str(programme.pk) if programme else "", file=path.name, rows=n)
     return n
 
 

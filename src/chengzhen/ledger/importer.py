@@ -58,6 +58,7 @@ class ImportResult:
     computed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     applied: bool = False
+    versions: dict[str, int | None] = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -113,9 +114,15 @@ class _State:
 
 
 def import_ledger(user, programme, path: str | Path, *, display_name: str | None = None,
-                  dry_run: bool = False) -> ImportResult:
+                  dry_run: bool = False, expected_versions: dict[str, int | None] | None = None,
+                  ) -> ImportResult:
     """Check a ledger sheet and, unless ``dry_run``, apply it. Raises ``Refused`` or
-    ``PermissionDenied``; on refusal nothing is written."""
+    ``PermissionDenied``; on refusal nothing is written.
+
+    ``expected_versions`` (task code → version seen in a preview, None for "did not exist")
+    refuses the apply if any previewed task changed in between. A result's
+    ``versions`` gives that map for the rows it planned.
+    """
     if not can(user, Action.IMPORT, programme):
         raise PermissionDenied(f"{user} 无权向“{programme.name}”导入台账")
     path = Path(path)
@@ -135,9 +142,13 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
         planner = _Planner(user, programme, data.file, data.sheet, cols, problems,
                            lock=not dry_run)
         plans = planner.plan(rows)
+        if expected_versions is not None:
+            planner.check_versions(expected_versions)
         if planner.problems:
             raise Refused(sorted(planner.problems, key=lambda p: (p.row or 0, p.column)))
         result.rows = [p for p, _ in plans]
+        result.versions = {p.code: (planner.existing[p.code].version
+                                    if p.code in planner.existing else None) for p, _ in plans}
         if not dry_run:
             planner.apply(plans)
             result.applied = True
@@ -177,6 +188,17 @@ class _Planner:
     def problem(self, row: int, key: str, reason: str) -> None:
         label = self.cols.get(key) or S.BY_KEY[key].label if key in S.BY_KEY else key
         self.problems.append(Problem(self.file, self.sheet, row, label, reason))
+
+    def check_versions(self, expected: dict[str, int | None]) -> None:
+        """Refuse when a task changed, appeared or vanished since the preview."""
+        for code, version in expected.items():
+            task = self.existing.get(code)
+            now = task.version if task is not None else None
+            if now != version:
+                before = "不存在" if version is None else f"第 {version} 版"
+                after = "已删除" if now is None else f"第 {now} 版"
+                self.problems.append(Problem(self.file, self.sheet, None, "", (
+                    f"任务 {code} 在预览后已被修改（预览时{before}，现为{after}），请重新预览")))
 
     # ---- planning ---------------------------------------------------------------------
     def plan(self, rows: list[S.TaskRow]) -> list[tuple[RowPlan, _State | None]]:

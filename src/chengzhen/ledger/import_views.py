@@ -1,0 +1,120 @@
+"""Import and export pages: upload → preview (a dry run) → apply, and the filtered list as
+Excel. The preview remembers each previewed task's version; the apply is refused if any of
+them changed in between, so nobody applies a preview that no longer describes the data.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from chengzhen.org.permissions import Action, can
+from chengzhen.problems import Refused
+from chengzhen.programmes.models import Programme
+
+from .exporter import export_ledger
+from .filters import TaskFilter
+from .importer import import_ledger
+from .models import Task
+
+SESSION_KEY = "ledger_import"
+
+
+def _upload_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class ImportForm(forms.Form):
+    programme = forms.ChoiceField(label="工作计划")
+    file = forms.FileField(label="台账文件（.xlsx）")
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    programmes = [p for p in Programme.objects.order_by("code")
+                  if can(request.user, Action.IMPORT, p)]
+    if not programmes:
+        raise PermissionDenied("无权导入台账")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    form.fields["programme"].choices = [(p.code, p.name) for p in programmes]
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.CHENGZHEN_MAX_UPLOAD_BYTES:
+            form.add_error("file", f"文件过大，上限 {settings.CHENGZHEN_MAX_UPLOAD_BYTES // 1048576} MB")
+            return render(request, "ledger/import.html", context)
+        token = uuid.uuid4().hex
+        stored = _upload_dir() / f"{token}.xlsx"  # a generated name, never the user's
+        with stored.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        programme = next(p for p in programmes if p.code == form.cleaned_data["programme"])
+        try:
+            result = import_ledger(request.user, programme, stored, display_name=upload.name,
+                                   dry_run=True)
+        except Refused as exc:
+            stored.unlink(missing_ok=True)
+            context["problems"] = [str(p) for p in exc.problems]
+            return render(request, "ledger/import.html", context)
+        request.session[SESSION_KEY] = {
+            "token": token, "programme": programme.code, "name": upload.name,
+            "versions": result.versions, "at": timezone.now().isoformat(),
+        }
+        context.update(result=result, programme=programme, name=upload.name)
+    return render(request, "ledger/import.html", context)
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(SESSION_KEY)
+    if not pending or pending.get("token") != request.POST.get("token"):
+        messages.error(request, "没有待导入的预览，或预览已过期，请重新上传。")
+        return redirect("ledger:import")
+    stored = _upload_dir() / f"{pending['token']}.xlsx"
+    programme = Programme.objects.filter(code=pending["programme"]).first()
+    if programme is None or not stored.exists():
+        messages.error(request, "预览的文件或工作计划已不存在，请重新上传。")
+        return redirect("ledger:import")
+    try:
+        result = import_ledger(request.user, programme, stored, display_name=pending["name"],
+                               expected_versions=pending["versions"])
+    except Refused as exc:
+        for p in exc.problems:
+            messages.error(request, str(p))
+        return redirect("ledger:import")
+    stored.unlink(missing_ok=True)
+    del request.session[SESSION_KEY]
+    messages.success(request, f"已导入“{pending['name']}”：新增 {result.count('create')} 项，"
+                              f"修改 {result.count('update')} 项，不变 {result.count('unchanged')} 项。")
+    return redirect(f"/ledger/?programme={programme.code}")
+
+
+@login_required
+def export_view(request: HttpRequest) -> HttpResponse:
+    f = TaskFilter.from_params(request.GET)
+    programme = Programme.objects.filter(code=f.programme).first() if f.programme else None
+    if programme is not None and not can(request.user, Action.EXPORT, programme):
+        raise PermissionDenied("无权导出该计划的台账")
+    tasks = f.apply(Task.objects.all(), request.user)
+    out = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
+    out.close()
+    export_ledger(request.user, programme, out.name, queryset=Task.objects.filter(
+        pk__in=tasks.values("pk")))
+    name = f"{programme.name if programme else '重点工作'}台账-{timezone.localdate():%Y%m%d}.xlsx"
+    response = FileResponse(open(out.name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+    Path(out.name).unlink()  # the open handle keeps the data until the response is sent
+    return response
