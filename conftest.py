@@ -18,8 +18,9 @@ class County:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "files"  # evidence and uploads stay out of ./var
 
 
 @pytest.fixture

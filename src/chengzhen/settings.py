@@ -101,6 +101,9 @@ MEDIA_ROOT = DATA_DIR / "files"
 
 # The account that commands run as when no --as is given (audited under this name).
 CHENGZHEN_SYSTEM_USERNAME = "system"
+# Largest evidence file (photo, PDF, Office document) accepted, in bytes.
+CHENGZHEN_MAX_EVIDENCE_BYTES = int(os.environ.get("CHENGZHEN_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # Largest spreadsheet accepted for import, in bytes.
 CHENGZHEN_MAX_UPLOAD_BYTES = int(os.environ.get("CHENGZHEN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 

@@ -32,7 +32,7 @@ SESSION_KEY = "ledger_import"
 
 
 def _upload_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "uploads"
+    path = Path(settings.MEDIA_ROOT) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -178,3 +178,32 @@ class ProgressReport(TrackedModel):
         indexes = [
             models.Index(fields=["task", "is_current", "period"], name="report_task_cur"),
         ]
+
+
+class Evidence(TrackedModel):
+    """An evidence file (佐证材料) of a progress report, stored under a generated name.
+
+    Photos keep their capture time and place here; the stored file has no metadata.
+    """
+
+    report = models.ForeignKey(ProgressReport, models.PROTECT, related_name="evidence",
+                               verbose_name="进度报送")
+    stored_name = models.CharField(max_length=100, unique=True, editable=False)
+    original_name = models.CharField("原文件名", max_length=255)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    taken_at = models.DateTimeField("拍摄时间", null=True, blank=True)
+    longitude = models.FloatField("拍摄经度", null=True, blank=True)
+    latitude = models.FloatField("拍摄纬度", null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                    blank=True, related_name="+", verbose_name="上传人")
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        ordering = ["report", "uploaded_at"]
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -11,6 +11,7 @@ Refusals raise ``Refused`` (bad input, every problem listed), ``PermissionDenied
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -24,7 +25,7 @@ from chengzhen.problems import Problem, Refused
 
 from . import progress
 from .choices import TaskStatus
-from .models import Cooperation, ProgressReport, Task, TimeNode
+from .models import Cooperation, Evidence, ProgressReport, Task, TimeNode
 
 FEN = Decimal("0.01")
 TASK_FIELDS = {
@@ -235,3 +236,46 @@ def may_report_units(user, task: Task) -> list[Unit]:
     """The units ``user`` may report for on ``task`` (lead first, then cooperating units)."""
     units = [task.lead_unit, *[c.unit for c in task.cooperations.select_related("unit")]]
     return [u for u in units if can(user, Action.REPORT, task, unit=u)]
+
+
+def attach_evidence(user, report: ProgressReport, data: bytes, name: str) -> Evidence:
+    """Attach an evidence file (上传佐证材料) to a report: same right as reporting for its unit.
+
+    The file is checked by content (``evidence.check``); refusals raise ``Refused``.
+    """
+    from django.conf import settings
+
+    from . import evidence
+
+    with acting_for(user, "attach_evidence"), transaction.atomic():
+        report = ProgressReport.objects.select_related("task", "reporting_unit").get(pk=report.pk)
+        require(user, Action.REPORT, report.task, unit=report.reporting_unit)
+        try:
+            checked = evidence.check(data, name, settings.CHENGZHEN_MAX_EVIDENCE_BYTES)
+        except evidence.EvidenceRefused as exc:
+            raise Refused([Problem(file=name, column="佐证材料", reason=str(exc))]) from None
+        now = timezone.now()
+        stored = f"{now:%Y}/{uuid.uuid4().hex}.{checked.extension}"
+        path = evidence_path(stored)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(checked.data)
+        try:
+            return Evidence.objects.create(
+                report=report, stored_name=stored, original_name=name[:255],
+                content_type=checked.content_type, size=len(checked.data),
+                sha256=checked.sha256,
+                taken_at=timezone.make_aware(checked.taken_at) if checked.taken_at else None,
+                longitude=checked.longitude, latitude=checked.latitude, uploaded_by=user,
+                uploaded_at=now)
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+
+
+def evidence_path(stored_name: str):
+    """Where an evidence file lives under the data folder."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return Path(settings.MEDIA_ROOT) / "evidence" / stored_name

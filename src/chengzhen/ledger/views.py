@@ -10,8 +10,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -22,7 +23,7 @@ from chengzhen.programmes.models import Programme
 
 from . import progress, services
 from .filters import TaskFilter
-from .models import Cooperation, ProgressReport, Task, TimeNode
+from .models import Cooperation, Evidence, ProgressReport, Task, TimeNode
 from .queries import today_local, with_progress
 
 PAGE_SIZE = 50
@@ -73,6 +74,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
     reports = (ProgressReport.objects.filter(task=task)
                .select_related("reporting_unit", "reporter")
+               .prefetch_related(Prefetch("evidence", Evidence.objects.order_by("uploaded_at")))
                .order_by("-period", "reporting_unit__code", "-submitted_at"))
     keys = [("ledger.task", str(task.pk))]
     keys += [("ledger.timenode", str(pk)) for pk in task.time_nodes.values_list("pk", flat=True)]
@@ -93,6 +95,23 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={
+            "accept": "image/jpeg,image/png,image/webp,application/pdf,.docx,.xlsx,.pptx"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class ReportForm(forms.Form):
     period = forms.ChoiceField(label="报送期")
     unit = forms.ChoiceField(label="报送单位")
@@ -109,6 +128,7 @@ class ReportForm(forms.Form):
     coordination = forms.CharField(label="需协调事项", widget=forms.Textarea(attrs={"rows": 2}),
                                    required=False)
     supersede = forms.BooleanField(label="更正本期已报送的数据", required=False)
+    files = MultipleFileField(label="佐证材料（照片、PDF、Office 文档，可多选）", required=False)
 
     def clean_investment_wan(self) -> Decimal:
         from .sheet import CellError, parse_money
@@ -135,19 +155,22 @@ def report_form(request: HttpRequest, pk: int) -> HttpResponse:
     units = services.may_report_units(request.user, task)
     if not units:
         raise PermissionDenied("无权报送该任务的进度")
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST or None, request.FILES or None)
     form.fields["period"].choices = [(k, k) for k in _periods(task.programme, today_local())]
     form.fields["unit"].choices = [(u.code, u.name) for u in units]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = next(u for u in units if u.code == data["unit"])
         try:
-            services.submit_report(
-                request.user, task, period=data["period"], unit=unit,
-                physical_progress=data["physical_progress"], investment=data["investment_wan"],
-                progress_text=data["progress_text"], problems=data["problems"],
-                next_steps=data["next_steps"], coordination=data["coordination"],
-                supersede=data["supersede"])
+            with transaction.atomic():  # the report and its files stand or fall together
+                report = services.submit_report(
+                    request.user, task, period=data["period"], unit=unit,
+                    physical_progress=data["physical_progress"],
+                    investment=data["investment_wan"], progress_text=data["progress_text"],
+                    problems=data["problems"], next_steps=data["next_steps"],
+                    coordination=data["coordination"], supersede=data["supersede"])
+                for upload in data["files"]:
+                    services.attach_evidence(request.user, report, upload.read(), upload.name)
         except Refused as exc:
             for p in exc.problems:
                 form.add_error(None, f"{p.column}：{p.reason}" if p.column else p.reason)
@@ -175,3 +198,19 @@ def node_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"节点“{node.name}”已{'完成' if done_on else '重新打开'}。")
     return redirect("ledger:task", pk=node.task_id)
 
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """Serve an evidence file, to those who may read its task only, always as a download."""
+    item = get_object_or_404(Evidence.objects.select_related("report__task"), pk=pk)
+    if not can(request.user, Action.READ, item.report.task):
+        raise Http404
+    path = services.evidence_path(item.stored_name)
+    if not path.exists():
+        raise Http404
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=item.original_name,
+                            content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
