@@ -14,5 +14,6 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ledger/", include("chengzhen.ledger.urls")),
+    path("api/", include("chengzhen.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,78 @@
+"""What every API endpoint shares: pagination, JSON errors, ETag / If-Match.
+
+Errors are JSON: ``{"detail": message, "errors": [{"field": …, "message": …}]}`` — refused
+input 400, not logged in 401, not allowed 403, not found 404, If-Match missing 428, stale
+412 — never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from chengzhen.problems import Refused
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = "修改须带 If-Match 请求头（取自读取时的 ETag）"
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(APIException):
+    status_code = 412
+    default_detail = "记录已被他人修改，请重新读取后再改"
+    default_code = "precondition_failed"
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(request) -> int:
+    """The version named by If-Match; 428 when absent, 412 when unreadable."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise PreconditionRequired()
+    value = header.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(f"If-Match {header!r} 不是本平台给出的 ETag")
+    return int(value)
+
+
+def exception_handler(exc, context):
+    from chengzhen.ledger.services import StaleEdit
+
+    if isinstance(exc, Refused):
+        return Response({
+            "detail": "；".join(p.reason for p in exc.problems) or "输入被拒绝",
+            "errors": [{"field": p.column, "message": p.reason, "row": p.row}
+                       for p in exc.problems],
+        }, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, StaleEdit):
+        return Response({"detail": str(exc), "errors": []}, status=412)
+    if isinstance(exc, PermissionDenied):
+        return Response({"detail": str(exc) or "无权执行该操作", "errors": []}, status=403)
+    if isinstance(exc, Http404):
+        return Response({"detail": "未找到", "errors": []}, status=404)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        errors = [{"field": k, "message": "；".join(map(str, v)) if isinstance(v, list) else str(v)}
+                  for k, v in response.data.items()]
+        response.data = {"detail": "输入有误", "errors": errors}
+    elif response is not None and isinstance(response.data, dict):
+        response.data.setdefault("errors", [])
+    elif response is not None and isinstance(response.data, list):
+        response.data = {"detail": "；".join(map(str, response.data)), "errors": []}
+    return response

@@ -1,0 +1,23 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from chengzhen.ledger import api as ledger_api
+from chengzhen.org import api as org_api
+
+router = DefaultRouter()
+router.register("divisions", org_api.DivisionViewSet, basename="division")
+router.register("units", org_api.UnitViewSet, basename="unit")
+router.register("people", org_api.PersonViewSet, basename="person")
+router.register("programmes", org_api.ProgrammeViewSet, basename="programme")
+router.register("targets", org_api.TargetViewSet, basename="target")
+router.register("tasks", ledger_api.TaskViewSet, basename="task")
+router.register("time-nodes", ledger_api.TimeNodeViewSet, basename="timenode")
+router.register("reports", ledger_api.ReportViewSet, basename="report")
+router.register("evidence", ledger_api.EvidenceViewSet, basename="evidence")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,139 @@
+"""The REST API: tokens, the same permission function and filters, ETag/If-Match, JSON errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from chengzhen.audit.models import AuditRecord
+from chengzhen.ledger.models import ProgressReport, Task, TimeNode
+
+
+@pytest.fixture
+def api(county):
+    def as_user(name: str | None) -> APIClient:
+        client = APIClient()
+        if name:
+            token, _ = Token.objects.get_or_create(user=county.users[name])
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+    return as_user
+
+
+@pytest.fixture
+def tasks(make_task):
+    a = make_task("A1", coop=("dept",), category="基础设施")
+    b = make_task("B1", lead="town_b")
+    TimeNode.objects.create(task=a, seq=1, name="开工", planned_date=dt.date(2026, 3, 1))
+    return {"a": a, "b": b}
+
+
+def test_anonymous_is_refused_with_json(api, tasks):
+    response = api(None).get("/api/tasks/")
+    assert response.status_code in (401, 403) and "detail" in response.json()
+
+
+def test_list_is_restricted_and_filtered(api, tasks):
+    assert [t["code"] for t in api("editor_b").get("/api/tasks/").json()["results"]] == ["B1"]
+    rows = api("supervisor").get("/api/tasks/?category=基础设施").json()["results"]
+    assert [t["code"] for t in rows] == ["A1"]
+    assert rows[0]["cooperating_units"] == ["ZJJ"] and rows[0]["lead_unit"] == "411300101000"
+    bad = api("supervisor").get("/api/tasks/?status=nope&sort=evil")
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"status", "sort"}
+
+
+@pytest.mark.parametrize("who,own,other", [
+    ("editor_a", 200, 404), ("editor_b", 404, 200), ("leader", 200, 200),
+    ("inspector", 200, 200), ("supervisor", 200, 200), ("editor_dept", 200, 404),
+])
+def test_read_permissions_per_role(api, tasks, who, own, other):
+    client = api(who)
+    assert client.get(f"/api/tasks/{tasks['a'].pk}/").status_code == own
+    assert client.get(f"/api/tasks/{tasks['b'].pk}/").status_code == other
+    assert client.get(f"/api/tasks/{tasks['a'].pk}/reports/").status_code == own
+
+
+def test_etag_and_if_match(api, tasks):
+    client = api("editor_a")
+    url = f"/api/tasks/{tasks['a'].pk}/"
+    got = client.get(url)
+    assert got["ETag"] == '"1"'
+    assert client.patch(url, {"name": "无条件修改"}, format="json").status_code == 428
+    ok = client.patch(url, {"name": "经 API 修改"}, format="json", HTTP_IF_MATCH='"1"')
+    assert ok.status_code == 200 and ok["ETag"] == '"2"' and ok.json()["name"] == "经 API 修改"
+    stale = client.patch(url, {"name": "过期的修改"}, format="json", HTTP_IF_MATCH='"1"')
+    assert stale.status_code == 412 and "detail" in stale.json()
+    assert Task.objects.get(pk=tasks["a"].pk).name == "经 API 修改"
+    record = AuditRecord.objects.filter(model="ledger.task", action="update").get()
+    assert record.actor_username == "editor_a"
+    assert json.loads(record.content)["source"].startswith("request:")
+
+
+def test_refused_edits_are_4xx_json(api, tasks):
+    client = api("editor_a")
+    url = f"/api/tasks/{tasks['a'].pk}/"
+    bad_json = client.generic("PATCH", url, "{not json", content_type="application/json",
+                              HTTP_IF_MATCH='"1"')
+    assert bad_json.status_code == 400 and "detail" in bad_json.json()
+    wrong_type = client.patch(url, {"due_date": "下个月", "weight": "重"}, format="json",
+                              HTTP_IF_MATCH='"1"')
+    assert wrong_type.status_code == 400
+    assert {e["field"] for e in wrong_type.json()["errors"]} == {"due_date", "weight"}
+    rule = client.patch(url, {"due_date": "2025-01-01"}, format="json", HTTP_IF_MATCH='"1"')
+    assert rule.status_code == 400 and "早于开始时间" in rule.json()["detail"]
+    other = api("editor_b").patch(f"/api/tasks/{tasks['a'].pk}/", {"name": "x"}, format="json",
+                                  HTTP_IF_MATCH='"1"')
+    assert other.status_code == 404
+    leader = api("leader").patch(url, {"name": "x"}, format="json", HTTP_IF_MATCH='"1"')
+    assert leader.status_code == 403
+    assert Task.objects.get(pk=tasks["a"].pk).version == 1
+
+
+def test_report_and_node_through_the_api(api, tasks):
+    url = f"/api/tasks/{tasks['a'].pk}/reports/"
+    created = api("editor_dept").post(url, {"period": "2026-05", "unit": "ZJJ",
+                                            "physical_progress": "30"}, format="json")
+    assert created.status_code == 201 and created.json()["reporting_unit"] == "ZJJ"
+    again = api("editor_dept").post(url, {"period": "2026-05", "unit": "ZJJ",
+                                          "physical_progress": "35"}, format="json")
+    assert again.status_code == 400
+    wrong_unit = api("editor_dept").post(url, {"period": "2026-05", "unit": "411300101000",
+                                               "physical_progress": "35"}, format="json")
+    assert wrong_unit.status_code == 403
+    assert ProgressReport.objects.count() == 1
+    node = TimeNode.objects.get()
+    assert api("editor_b").post(f"/api/time-nodes/{node.pk}/done/", {"done_on": "2026-03-02"},
+                                format="json").status_code == 404
+    done = api("editor_a").post(f"/api/time-nodes/{node.pk}/done/", {"done_on": "2026-03-02"},
+                                format="json")
+    assert done.status_code == 200 and done.json()["done_on"] == "2026-03-02"
+    history = api("supervisor").get(f"/api/tasks/{tasks['a'].pk}/audit/").json()["results"]
+    assert history and history[-1]["content"]["action"] == "create"
+
+
+def test_reference_data_and_people_are_limited(api, county, tasks):
+    client = api("editor_a")
+    people = client.get("/api/people/").json()["results"]
+    assert set(people[0]) == {"username", "full_name", "unit"}
+    assert client.get("/api/units/ZJJ/").json()["name"] == "县住房和城乡建设局"
+    assert client.get("/api/programmes/ZDZ2026/").status_code == 200
+
+
+def test_openapi_document_is_served(api, tasks):
+    response = api("editor_a").get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    doc = json.loads(response.content)
+    assert doc["openapi"].startswith("3.") and "/api/tasks/{id}/" in doc["paths"]
+
+
+def test_list_query_count_does_not_grow(api, make_task, django_assert_max_num_queries):
+    for i in range(40):
+        make_task(f"Q{i:02d}", coop=("dept", "town_b"))
+    client = api("supervisor")
+    with django_assert_max_num_queries(8):
+        assert client.get("/api/tasks/").status_code == 200
