@@ -173,7 +173,10 @@ def submit_report(user, task: Task, *, period: str, unit: Unit, physical_progres
     is true; then the current one is kept in history and the new one replaces it.
     """
     with acting_for(user, "submit_report"), transaction.atomic():
-        task = Task.objects.select_related("programme", "lead_unit").get(pk=task.pk)
+        # the task row is locked first, so two submissions for one task run one after the
+        # other and the second sees the first's report as the current one
+        task = Task.objects.select_for_update(of=("self",)).select_related(
+            "programme", "lead_unit").get(pk=task.pk)
         require(user, Action.REPORT, task, unit=unit)
         found = validate_report(task, period, physical_progress, investment)
         if found:

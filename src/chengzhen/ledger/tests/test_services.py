@@ -133,3 +133,35 @@ def test_complete_time_node(county, make_task):
     assert TimeNode.objects.get(pk=node.pk).done_on == dt.date(2026, 3, 2)
     with pytest.raises(PermissionDenied):
         services.complete_time_node(county.users["editor_b"], node, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_corrections_leave_one_current_report(county, make_task):
+    import threading
+
+    from django.db import connection
+
+    task = make_task("C1")
+    editor = county.users["editor_a"]
+    services.submit_report(editor, task, period="2026-05", unit=county.units["town_a"],
+                           physical_progress="10")
+    barrier, errors = threading.Barrier(4), []
+
+    def correct(pct: int) -> None:
+        try:
+            barrier.wait()
+            services.submit_report(editor, task, period="2026-05", unit=county.units["town_a"],
+                                   physical_progress=pct, supersede=True)
+        except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=correct, args=(20 + i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    reports = ProgressReport.objects.filter(task=task)
+    assert reports.count() == 5 and reports.filter(is_current=True).count() == 1
