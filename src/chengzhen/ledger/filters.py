@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, restrict
@@ -112,15 +113,11 @@ class TaskFilter:
         if self.q:
             qs = qs.filter(Q(name__icontains=self.q) | Q(code__icontains=self.q)
                            | Q(requirement__icontains=self.q))
-        from django.db.models import F
-
         qs = qs.annotate(lagging_points=F("physical_progress") - F("time_progress") * 100)
         return qs.order_by(*SORTS[self.sort])
 
     def querystring(self, **changes) -> str:
         """The filter as URL parameters (for pagination and sort links)."""
-        from urllib.parse import urlencode
-
         values = {"programme": self.programme, "unit": self.unit.code if self.unit else "",
                   "status": self.status, "category": self.category, "person": self.person,
                   "q": self.q, "sort": self.sort,
