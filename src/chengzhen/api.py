@@ -76,3 +76,34 @@ def exception_handler(exc, context):
     elif response is not None and isinstance(response.data, list):
         response.data = {"detail": "；".join(map(str, response.data)), "errors": []}
     return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string", "nullable": True},
+            "message": {"type": "string"},
+            "row": {"type": "integer", "nullable": True},
+        }}},
+    },
+    "required": ["detail"],
+}
+ERROR_CODES = {"400": "输入有误", "401": "未登录", "403": "无权限", "404": "未找到"}
+WRITE_CODES = {"412": "记录已被他人修改", "428": "缺少 If-Match"}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular post-processing: every operation documents its JSON errors."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            codes = dict(ERROR_CODES)
+            if method == "patch":
+                codes.update(WRITE_CODES)
+            for code, description in codes.items():
+                operation.setdefault("responses", {}).setdefault(
+                    code, {"description": description, **ref})
+    return result

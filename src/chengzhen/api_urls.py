@@ -1,4 +1,6 @@
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -16,8 +18,15 @@ router.register("time-nodes", ledger_api.TimeNodeViewSet, basename="timenode")
 router.register("reports", ledger_api.ReportViewSet, basename="report")
 router.register("evidence", ledger_api.EvidenceViewSet, basename="evidence")
 
+@csrf_exempt  # it writes nothing; a JSON 404 even for a POST without a CSRF token
+def not_found(request, rest=""):
+    """Any other path under /api/ answers in JSON like the rest of the API."""
+    return JsonResponse({"detail": "未找到", "errors": []}, status=404)
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include(router.urls)),
+    re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -26,7 +26,7 @@ from .queries import with_progress
 class TaskSerializer(serializers.ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="code", read_only=True)
     lead_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     cooperating_units = serializers.SerializerMethodField()
     time_progress = serializers.FloatField(read_only=True)
     physical_progress = serializers.FloatField(read_only=True)

@@ -10,7 +10,7 @@ from .models import Division, Unit, User
 
 
 class DivisionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Division
@@ -18,8 +18,8 @@ class DivisionSerializer(serializers.ModelSerializer):
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    division = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Unit
@@ -29,7 +29,7 @@ class UnitSerializer(serializers.ModelSerializer):
 class PersonSerializer(serializers.ModelSerializer):
     """People, limited to what colleagues may know: no phone, e-mail or login details."""
 
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -47,8 +47,8 @@ class ProgrammeSerializer(serializers.ModelSerializer):
 
 class TargetSerializer(serializers.ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    subject_division = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    subject_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subject_division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    subject_unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Target
