@@ -26,7 +26,10 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/chengzhen migrate --no-input -v 0
 	$(BIN)/chengzhen demo
-	$(BIN)/chengzhen serve --host $(HOST) --port $(PORT)
+	@# the background worker (large imports) runs beside the web server and stops with it
+	@$(BIN)/chengzhen db_worker --no-startup-delay & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/chengzhen serve --host $(HOST) --port $(PORT)
 
 demo: install
 	$(BIN)/chengzhen migrate --no-input -v 0

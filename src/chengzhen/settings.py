@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks_db",
     "chengzhen.audit",
     "chengzhen.org",
     "chengzhen.programmes",
@@ -113,6 +114,8 @@ CHENGZHEN_SYSTEM_USERNAME = "system"
 # Largest evidence file (photo, PDF, Office document) accepted, in bytes.
 CHENGZHEN_MAX_EVIDENCE_BYTES = int(os.environ.get("CHENGZHEN_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# Imports of at least this many rows run in the background worker, with a progress page.
+CHENGZHEN_IMPORT_JOB_ROWS = int(os.environ.get("CHENGZHEN_IMPORT_JOB_ROWS", 500))
 # Largest spreadsheet accepted for import, in bytes.
 CHENGZHEN_MAX_UPLOAD_BYTES = int(os.environ.get("CHENGZHEN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 
@@ -149,3 +152,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "chengzhen.api.add_error_responses"],
 }
+
+# Background work: Django's task framework with a database-backed queue; `chengzhen db_worker`
+# runs the jobs (make run starts one beside the web server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

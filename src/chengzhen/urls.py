@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from chengzhen.ledger import import_views
 from chengzhen.ledger import views as ledger_views
 from chengzhen.org.login import AdminLockoutAuthenticationForm, LockoutAuthenticationForm
 
@@ -14,6 +15,7 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ledger/", include("chengzhen.ledger.urls")),
+    path("jobs/<int:pk>/", import_views.job_page, name="job"),
     path("api/", include("chengzhen.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,11 +14,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from chengzhen.documents.models import Job
 from chengzhen.org.permissions import Action, can
 from chengzhen.problems import Refused
 from chengzhen.programmes.models import Programme
@@ -26,6 +27,7 @@ from chengzhen.programmes.models import Programme
 from .exporter import export_ledger
 from .filters import TaskFilter
 from .importer import import_ledger
+from .jobs import run_ledger_import
 from .models import Task
 
 SESSION_KEY = "ledger_import"
@@ -89,6 +91,13 @@ def import_apply(request: HttpRequest) -> HttpResponse:
     if programme is None or not stored.exists():
         messages.error(request, "预览的文件或工作计划已不存在，请重新上传。")
         return redirect("ledger:import")
+    if len(pending["versions"]) >= settings.CHENGZHEN_IMPORT_JOB_ROWS:
+        # thousands of rows: the worker applies it, the page shows its progress
+        job = Job.objects.create(kind="ledger_import", user=request.user, total=3,
+                                 stage="排队等待", params={**pending, "path": str(stored)})
+        run_ledger_import.enqueue(job.pk)
+        del request.session[SESSION_KEY]
+        return redirect("job", pk=job.pk)
     try:
         result = import_ledger(request.user, programme, stored, display_name=pending["name"],
                                expected_versions=pending["versions"])
@@ -118,3 +127,12 @@ def export_view(request: HttpRequest) -> HttpResponse:
     response = FileResponse(open(out.name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
     Path(out.name).unlink()  # the open handle keeps the data until the response is sent
     return response
+
+
+@login_required
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background job's progress; only the person who started it (or an admin) sees it."""
+    job = Job.objects.filter(pk=pk).first()
+    if job is None or (job.user_id != request.user.pk and not request.user.is_superuser):
+        raise Http404
+    return render(request, "job.html", {"job": job})

@@ -115,17 +115,20 @@ class _State:
 
 def import_ledger(user, programme, path: str | Path, *, display_name: str | None = None,
                   dry_run: bool = False, expected_versions: dict[str, int | None] | None = None,
-                  ) -> ImportResult:
+                  progress=None) -> ImportResult:
     """Check a ledger sheet and, unless ``dry_run``, apply it. Raises ``Refused`` or
     ``PermissionDenied``; on refusal nothing is written.
 
     ``expected_versions`` (task code → version seen in a preview, None for "did not exist")
     refuses the apply if any previewed task changed in between. A result's
-    ``versions`` gives that map for the rows it planned.
+    ``versions`` gives that map for the rows it planned. ``progress(stage, done, total)``,
+    if given, hears of each stage (outside the transaction, so others can see it).
     """
+    report = progress or (lambda *args, **kwargs: None)
     if not can(user, Action.IMPORT, programme):
         raise PermissionDenied(f"{user} 无权向“{programme.name}”导入台账")
     path = Path(path)
+    report("读取文件", 0, 3)
     data = read_sheet(path, display_name or path.name, settings.CHENGZHEN_MAX_UPLOAD_BYTES)
     header = S.find_header(data.rows, data.file, data.sheet, programme.start_date.year)
     if header.problems:
@@ -136,6 +139,7 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
     for r in rows:
         result.warnings.extend(r.warnings)
     cols = {c.key: c.header for c in header.columns}
+    report(f"校验并写入 {len(rows)} 行", 1, 3)
     # Plan and apply in one transaction, the programme's tasks locked, so nothing read for
     # the plan can change before it is written (SQLite: the immediate transaction's lock).
     with acting_for(user, "import_ledger"), transaction.atomic():
@@ -152,6 +156,7 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
         if not dry_run:
             planner.apply(plans)
             result.applied = True
+    report("完成", 3, 3)
     return result
 
 
