@@ -137,3 +137,41 @@ def test_list_query_count_does_not_grow(api, make_task, django_assert_max_num_qu
     client = api("supervisor")
     with django_assert_max_num_queries(8):
         assert client.get("/api/tasks/").status_code == 200
+
+
+ENDPOINTS = [
+    "/api/tasks/{task}/", "/api/tasks/{task}/reports/", "/api/tasks/{task}/audit/",
+    "/api/tasks/{task}/time-nodes/", "/api/reports/{report}/", "/api/time-nodes/{node}/",
+    "/api/evidence/{evidence}/",
+]
+ROLES = {  # who may read a task led by 青山镇 (own) and one led by 白河镇 (other)
+    "admin": (200, 200), "supervisor": (200, 200), "leader": (200, 200),
+    "inspector": (200, 200), "editor_a": (200, 404), "editor_b": (404, 200),
+}
+
+
+@pytest.fixture
+def records(county, tasks):
+    from chengzhen.ledger import services
+
+    out = {}
+    for key, unit in (("a", "town_a"), ("b", "town_b")):
+        task = tasks[key]
+        report = services.submit_report(county.users["admin"], task, period="2026-05",
+                                        unit=county.units[unit], physical_progress=10)
+        evidence = services.attach_evidence(county.users["admin"], report, b"%PDF-1.7 x",
+                                            "验收.pdf")
+        node = TimeNode.objects.create(task=task, seq=9, name="验收",
+                                       planned_date=dt.date(2026, 9, 1))
+        out[key] = {"task": task.pk, "report": report.pk, "node": node.pk,
+                    "evidence": evidence.pk}
+    return out
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_read_matrix_role_by_endpoint(api, records, role, endpoint):
+    client = api(role)
+    own, other = ROLES[role]
+    assert client.get(endpoint.format(**records["a"])).status_code == own
+    assert client.get(endpoint.format(**records["b"])).status_code == other
