@@ -1,7 +1,8 @@
 """Canonical JSON for audit records (pure: no Django).
 
 One spelling per value so that the same facts always hash the same: sorted keys, no
-whitespace, UTF-8 text kept as is, Decimals as fixed-point strings (``"1234.50"``), dates as
+whitespace, UTF-8 text kept as is, Decimals as fixed-point strings (``"1234.50"``), floats as
+their shortest ``repr`` in a string (``"0.1"``; zero always ``"0.0"``), dates as
 ``YYYY-MM-DD``, datetimes in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 """
 
@@ -24,7 +25,7 @@ def canonical_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if value else "0.0"  # -0.0 too: PostgreSQL's jsonb drops the sign
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -42,9 +43,13 @@ def canonical_value(value: Any) -> Any:
     raise TypeError(f"audit: cannot record a value of type {type(value).__name__}")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+dumps_string = json.encoder.encode_basestring  # what _ENCODER writes for a str
+
+
 def dumps(obj: Any) -> str:
-    """Canonical JSON text of an already canonical structure."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Canonical JSON text of an already canonical structure (sorted keys, no whitespace)."""
+    return _ENCODER.encode(obj)
 
 
 def chain_hash(prev_hash: str, content: str) -> str:

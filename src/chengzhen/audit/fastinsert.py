@@ -9,6 +9,7 @@ go in with ``COPY`` on PostgreSQL and ``executemany`` elsewhere.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,8 +64,12 @@ _PLAIN = (models.IntegerField, models.AutoField, models.CharField, models.TextFi
 
 
 def _preparer(field: models.Field, conn) -> Callable[[Any], Any] | None:
-    if isinstance(field, _PLAIN) or type(field) is models.DateField:
+    if isinstance(field, _PLAIN):
         return None
+    if type(field) is models.DateField:
+        # a date goes as it is; text or a datetime is read as Django would (a datetime in
+        # Asia/Shanghai), not cut by the driver
+        return lambda v: v if v is None or type(v) is dt.date else field.get_db_prep_save(v, conn)
     return lambda v: field.get_db_prep_save(v, conn)
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
 from . import canonical
 from .chain import Entry, append
@@ -38,16 +40,44 @@ def audited_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if f.name not in exclude]
 
 
+def _decimal_quantizer(field: models.DecimalField) -> Callable[[Any], Decimal | None]:
+    """The one rounding of a value to a decimal column: half up (四舍五入) to the column's
+    places, negative zero as zero. Values are rounded so before they are written (see
+    ``normalise_decimals``), because the databases disagree otherwise: PostgreSQL rounds
+    half up, SQLite (through Django) half to even, and ``-0.00`` comes back as ``0.00``."""
+    q = Decimal(1).scaleb(-field.decimal_places)
+    to_python = field.to_python
+
+    def quantize(v: Any) -> Decimal | None:
+        if v is None:
+            return None
+        d = (v if isinstance(v, Decimal) else to_python(v)).quantize(q, rounding=ROUND_HALF_UP)
+        return abs(d) if not d else d
+
+    return quantize
+
+
 def _converter(field: models.Field) -> Callable[[Any], Any]:
     """A function from a field's Python or database value to its canonical value."""
     if isinstance(field, models.DecimalField):
-        q = Decimal(1).scaleb(-field.decimal_places)
-        to_python = field.to_python
-        return lambda v: None if v is None else format(
-            (v if isinstance(v, Decimal) else to_python(v)).quantize(q), "f")
+        quantize = _decimal_quantizer(field)
+        return lambda v: None if v is None else format(quantize(v), "f")
     if isinstance(field, models.ForeignKey):
         field = field.target_field
-    if isinstance(field, (models.DateTimeField, models.JSONField, models.TimeField)):
+    if isinstance(field, models.DateTimeField):
+        # as Django writes it: a naive datetime is taken in the current time zone (Asia/Shanghai)
+        to_python = field.to_python
+
+        def datetime_value(v: Any) -> Any:
+            if v is None:
+                return None
+            v = to_python(v)
+            if settings.USE_TZ and timezone.is_naive(v):
+                v = timezone.make_aware(v, timezone.get_default_timezone())
+            return canonical.canonical_value(v)
+
+        return datetime_value
+    if isinstance(field, (models.JSONField, models.TimeField)):
         to_python = field.to_python
         return lambda v: None if v is None else canonical.canonical_value(to_python(v))
     if isinstance(field, models.DateField):
@@ -57,11 +87,44 @@ def _converter(field: models.Field) -> Callable[[Any], Any]:
     if isinstance(field, (models.IntegerField, models.AutoField)):
         return lambda v: None if v is None else int(v)
     if isinstance(field, models.BooleanField):
-        return lambda v: None if v is None else bool(v)
+        to_python = field.to_python
+        return lambda v: None if v is None else (v if type(v) is bool else to_python(v))
     if isinstance(field, (models.CharField, models.TextField)):
         return lambda v: None if v is None else str(v)
     to_python = field.to_python
     return lambda v: None if v is None else canonical.canonical_value(to_python(v))
+
+
+_DECIMALS: dict[type[models.Model], list[tuple[str, Callable[[Any], Any]]]] = {}
+
+
+def _decimals(model: type[models.Model]) -> list[tuple[str, Callable[[Any], Any]]]:
+    found = _DECIMALS.get(model)
+    if found is None:
+        found = _DECIMALS[model] = [
+            (f.attname, _decimal_quantizer(f)) for f in model._meta.concrete_fields
+            if isinstance(f, models.DecimalField)
+        ]
+    return found
+
+
+def normalise_decimals(model: type[models.Model], objs=(), rows=()) -> None:
+    """Round the decimal values of unsaved instances ``objs`` or value dicts ``rows`` to their
+    columns, so that what is written, what is recorded and what is read back are one value
+    on every database."""
+    plan = _decimals(model)
+    if not plan:
+        return
+    for o in objs:
+        for attname, quantize in plan:
+            value = getattr(o, attname)
+            if value is not None:
+                setattr(o, attname, quantize(value))
+    for row in rows:
+        for attname, quantize in plan:
+            value = row.get(attname)
+            if value is not None:
+                row[attname] = quantize(value)
 
 
 _CONVERTERS: dict[type[models.Model], list[tuple[str, Callable[[Any], Any]]]] = {}
@@ -109,6 +172,7 @@ class TrackedQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        normalise_decimals(self.model, objs)
         with transaction.atomic(using=self.db):
             if args or set(kwargs) - {"batch_size"}:
                 created = super().bulk_create(objs, *args, **kwargs)
@@ -123,6 +187,7 @@ class TrackedQuerySet(models.QuerySet):
     def insert_values(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert rows given as dicts (attribute name → value), recording each; for imports
         where building model instances would cost more than the insert itself."""
+        normalise_decimals(self.model, rows=rows)
         with transaction.atomic(using=self.db):
             ids = insert_values(self.model, rows, self.db)
             label = _label(self.model)
@@ -134,6 +199,7 @@ class TrackedQuerySet(models.QuerySet):
         objs = list(objs)
         if not objs:
             return 0
+        normalise_decimals(self.model, objs)
         with transaction.atomic(using=self.db):
             befores = _fetch_images(self.model, [o.pk for o in objs])
             for o in objs:
@@ -155,6 +221,9 @@ class TrackedQuerySet(models.QuerySet):
         return n
 
     def update(self, **kwargs):
+        for name, quantize in _decimals(self.model):  # a decimal field's name is its attname
+            if name in kwargs and not hasattr(kwargs[name], "resolve_expression"):
+                kwargs[name] = quantize(kwargs[name])
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
             befores = _fetch_images(self.model, pks)
@@ -196,6 +265,7 @@ class TrackedModel(models.Model):
                 self.audit_exclude):
             # only unaudited fields (a login's last_login): no record, and no new version
             return super().save(*args, **kwargs)
+        normalise_decimals(model, [self])
         with transaction.atomic(using=kwargs.get("using")):
             creating = self._state.adding or self.pk is None
             before = None

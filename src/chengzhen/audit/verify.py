@@ -17,6 +17,7 @@ from .models import AuditHead, AuditRecord
 from .tracking import audited_fields, image_from_values, tracked_models
 
 CHUNK = 5000
+dumps, quote = canonical.dumps, canonical.dumps_string
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Finding:
     model: str
     pk: str
     reason: str
+    chain: bool = False  # the record itself is broken (not a row that differs from it)
 
     def __str__(self) -> str:
         where = f"审计记录 #{self.seq}" if self.seq is not None else "数据行"
@@ -44,12 +46,23 @@ class Result:
 
     @property
     def first_broken_record(self) -> int | None:
-        seqs = [f.seq for f in self.findings if f.seq is not None]
-        return min(seqs) if seqs else None
+        """The first record the chain breaks at; else the first record a row differs from."""
+        for chain in (True, False):
+            seqs = [f.seq for f in self.findings if f.seq is not None and f.chain == chain]
+            if seqs:
+                return min(seqs)
+        return None
 
 
-def verify(check_rows: bool = True) -> Result:
+def verify(check_rows: bool = True, anchor: tuple[int, str] | None = None) -> Result:
+    """Check the chain, then (``check_rows``) every tracked row against its last record.
+
+    ``anchor`` is a (seq, hash) written down earlier from ``audit head``: the record with
+    that seq must still carry that hash, which catches a chain rewritten from there on with
+    its hashes recomputed.
+    """
     result = Result()
+    anchor_seen = anchor is None
     last_content: dict[tuple[str, str], tuple[int, str]] = {}
     expected_seq, prev = 1, canonical.GENESIS_HASH
     rows = AuditRecord.objects.order_by("seq").values_list(
@@ -69,8 +82,14 @@ def verify(check_rows: bool = True) -> Result:
             else:
                 problem = _content_mismatch(content, seq, action, model, pk)
             if problem:
-                result.findings.append(Finding(seq, model, pk, problem))
+                result.findings.append(Finding(seq, model, pk, problem, chain=True))
                 chain_broken = True  # later links follow from the first break
+        if anchor is not None and seq == anchor[0]:
+            anchor_seen = True
+            if digest != anchor[1]:
+                result.findings.append(Finding(
+                    seq, model, pk, "哈希与留存的链头锚点不符（链被改写后重新计算了哈希）",
+                    chain=True))
         expected_seq, prev = seq + 1, digest
         if model and action in ("create", "update", "delete"):
             last_content[(model, pk)] = (seq, content)
@@ -80,14 +99,25 @@ def verify(check_rows: bool = True) -> Result:
         result.findings.append(Finding(
             expected_seq - 1 if result.records else None, "", "",
             f"链尾与记录不符：链头登记为 #{head_seq}，实际最后一条为 #{expected_seq - 1}"
-            "（末尾记录被删除或改动）",
+            "（末尾记录被删除或改动）", chain=True,
         ))
+    if not anchor_seen:
+        result.findings.append(Finding(
+            anchor[0], "", "", "留存的链头锚点所指记录已不存在（记录被删除）", chain=True))
     if check_rows:
         _check_rows(result, last_content)
     return result
 
 
 def _content_mismatch(content: str, seq: int, action: str, model: str, pk: str) -> str | None:
+    # Fast path, without parsing: canonical content has sorted keys, so it opens with
+    # "action" and "actor" and closes with "model", "pk", "seq", "source". The last
+    # ',"source":' is the top-level key (inside a string a quote is escaped; nested objects
+    # all come earlier). Anything else is parsed to say what differs.
+    end = content.rfind(',"source":')
+    if end > 0 and content.startswith(f'{{"action":{quote(action)},"actor":') and \
+            content.endswith(f',"model":{quote(model)},"pk":{quote(pk)},"seq":{seq}', 0, end):
+        return None
     try:
         body = json.loads(content)
     except ValueError:
@@ -121,6 +151,12 @@ def _check_rows(result: Result, last_content: dict[tuple[str, str], tuple[int, s
                 result.findings.append(Finding(None, label, pk, "数据行没有任何审计记录（绕过平台写入）"))
                 continue
             seq, content = last
+            current = image_from_values(model_cls, row)
+            # Fast path, without parsing: the record's after-image is the same canonical text
+            # (the first ',"after":' is the top-level key: only strings and a number precede it)
+            at = content.find(',"after":') + 9
+            if at > 8 and content.startswith(dumps(current), at):
+                continue
             body = json.loads(content)
             after = body.get("after")
             if body.get("action") == "delete" or after is None:
@@ -128,7 +164,6 @@ def _check_rows(result: Result, last_content: dict[tuple[str, str], tuple[int, s
                     Finding(seq, label, pk, "审计记录显示已删除，但数据行仍存在（绕过平台写入）")
                 )
                 continue
-            current = image_from_values(model_cls, row)
             for name, recorded_value in after.items():
                 if name in current and current[name] != recorded_value:
                     result.findings.append(Finding(

@@ -188,3 +188,134 @@ def _url_of_test_db() -> str:
     if connection.vendor == "postgresql":
         return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
     return f"sqlite:///{s['NAME']}"
+
+
+def test_chain_rewritten_after_an_anchor_is_caught(ledger, capsys):
+    from chengzhen.audit import canonical
+    from chengzhen.audit.models import AuditHead
+
+    call_command("audit", "head")
+    anchor = capsys.readouterr().out.strip()
+    seq = int(anchor.split("\t")[0].lstrip("#"))
+    call_command("audit", "verify", "--anchor", anchor)
+    # rewrite the chain from the anchor on, recomputing every hash and the head: only the
+    # anchor written down outside the database shows it
+    rec = AuditRecord.objects.get(seq=seq)
+    content = rec.content.replace('"version":1', '"version":7')
+    digest = canonical.chain_hash(rec.prev_hash, content)
+    sql("UPDATE audit_auditrecord SET content = %s, hash = %s WHERE seq = %s",
+        [content, digest, seq])
+    AuditHead.objects.filter(pk=1).update(hash=digest)
+    assert verify(check_rows=False).ok
+    with pytest.raises(CommandError, match=f"#{seq}"):
+        call_command("audit", "verify", "--anchor", anchor)
+    with pytest.raises(CommandError, match="--anchor"):
+        call_command("audit", "verify", "--anchor", "12:not-a-hash")
+
+
+def test_chain_break_is_named_before_row_findings(ledger):
+    sql("UPDATE ledger_task SET name = '偷改' WHERE id = %s", [ledger[0].pk])
+    last = AuditRecord.objects.order_by("-seq").first().seq
+    sql("UPDATE audit_auditrecord SET hash = %s WHERE seq = %s", ["0" * 64, last])
+    result = verify()
+    assert result.first_broken_record == last
+    assert any(not f.chain and f.seq < last for f in result.findings)
+
+
+def test_log_and_head_commands(ledger, capsys):
+    call_command("audit", "log", "--model", "ledger.task", "--limit", "2")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    last = AuditRecord.objects.filter(model="ledger.task").order_by("-seq").first()
+    seq, at, actor, source, action, obj = lines[-1].split("\t")
+    assert seq == f"#{last.seq}" and actor == "supervisor" and source == "test"
+    assert action == "create" and obj == f"ledger.task:{ledger[-1].pk}"
+    from django.utils import timezone
+    assert at == timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M:%S")
+    assert str(timezone.localtime(last.at).tzinfo) == "Asia/Shanghai"
+    call_command("audit", "log", "--model", "ledger.task", "--pk", str(ledger[0].pk))
+    assert capsys.readouterr().out.count("\n") == 1
+    call_command("audit", "head")
+    head = AuditRecord.objects.order_by("-seq").first()
+    assert capsys.readouterr().out.strip() == f"#{head.seq}\t{head.hash}"
+
+
+def test_help_is_in_chinese():
+    out = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "chengzhen"), "audit", "verify", "--help"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "校验" in out.stdout and "--anchor" in out.stdout and "序号:哈希" in out.stdout
+
+
+def test_every_write_path_records_its_user(county):
+    from chengzhen.org.models import Unit
+
+    user = county.users["admin"]
+    with acting_as(user, "command:test"):
+        unit = Unit(code="W1", name="单位一", kind="department", parent=county.units["gov"])
+        unit.save()  # save()
+        other = Unit.objects.create(code="W2", name="单位二", kind="department",
+                                    parent=county.units["gov"])  # objects.create
+        bulk = Unit.objects.bulk_create([Unit(code="W3", name="单位三", kind="department",
+                                              parent=county.units["gov"])])
+        unit.name = "单位一（改）"
+        Unit.objects.bulk_update([unit], ["name"])
+        Unit.objects.filter(pk=other.pk).update(short_name="二")
+        Unit.objects.filter(pk__in=[bulk[0].pk]).delete()
+    recs = AuditRecord.objects.filter(model="org.unit", object_pk__in=[
+        str(unit.pk), str(other.pk), str(bulk[0].pk)])
+    assert [(r.action, r.object_pk) for r in recs] == [
+        ("create", str(unit.pk)), ("create", str(other.pk)), ("create", str(bulk[0].pk)),
+        ("update", str(unit.pk)), ("update", str(other.pk)), ("delete", str(bulk[0].pk)),
+    ]
+    assert {(r.actor_username, r.actor_id, r.source) for r in recs} == {
+        ("admin", user.pk, "command:test")}
+    assert verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_never_fork_the_chain(county):
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrent writers: PostgreSQL")
+    import threading
+
+    from chengzhen.audit import canonical
+
+    barrier, errors = threading.Barrier(4), []
+    user = county.users["supervisor"]
+
+    def write(worker: int) -> None:
+        try:
+            with acting_as(user, f"thread:{worker}"):
+                barrier.wait()
+                for i in range(10):
+                    Task.objects.create(
+                        programme=county.programme, code=f"C{worker}-{i}", name="并发",
+                        lead_unit=county.units["town_a"], start_date="2026-01-01",
+                        due_date="2026-06-30")
+                    Task.objects.bulk_create([Task(
+                        programme=county.programme, code=f"C{worker}-{i}-{j}", name="并发批量",
+                        lead_unit=county.units["town_b"], start_date="2026-01-01",
+                        due_date="2026-06-30") for j in range(3)])
+        except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rows = list(AuditRecord.objects.order_by("seq").values_list("seq", "prev_hash", "hash",
+                                                                 "content"))
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    prev = canonical.GENESIS_HASH
+    for _seq, prev_hash, digest, content in rows:
+        assert prev_hash == prev and canonical.chain_hash(prev, content) == digest
+        prev = digest
+    assert AuditRecord.objects.filter(model="ledger.task", action="create").count() == 160
+    assert verify().ok
