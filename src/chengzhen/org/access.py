@@ -5,19 +5,26 @@ is in a grant's reach when its programme is covered and its lead unit, or for re
 reporting one of its cooperating units, lies in the grant's unit subtree (unit paths are
 materialised as ``/CITY/COUNTY/TOWN/``, so "in the subtree" is a prefix test).
 
-What each role may do:
+What each role may do ("lead": the task's lead unit must lie in the grant's subtree;
+"lead/coop": the lead or a cooperating unit; "programme": the programme as a whole):
 
-============  ====  ====  ======  ======  ======  =======
-role          read  edit  report  import  export  inspect
-============  ====  ====  ======  ======  ======  =======
-admin         all   all   all     all     all     all   (any unit, any programme)
-supervisor    lead/coop   lead/coop  lead/coop  programme  lead/coop  –
-unit_editor   lead/coop   lead       lead/coop  programme* lead/coop  –
-leader        lead/coop   –     –       –       lead/coop  –
-inspector     lead/coop   –     –       –       –       lead/coop
-============  ====  ====  ======  ======  ======  =======
+============  =========  =========  =========  ==========  =========  =========
+role          read       edit       report     import      export     inspect
+============  =========  =========  =========  ==========  =========  =========
+admin         all        all        all        all         all        all
+supervisor    lead/coop  lead/coop  lead/coop  programme   lead/coop  –
+unit_editor   lead/coop  lead       lead/coop  programme*  lead/coop  –
+leader        lead/coop  –          –          –           lead/coop  –
+inspector     lead/coop  –          –          –           –          lead/coop
+============  =========  =========  =========  ==========  =========  =========
 
-(* a unit editor's import may only create or change tasks whose lead unit it may edit.)
+Administrators are not limited by unit or programme. A report is always made for one unit
+(the lead or a cooperating unit of the task), which must lie in the reporting grant's
+subtree. "programme" for import: the person may import into the programme at all; each
+task the import creates or changes needs the task-level answer too — lead/coop for a
+supervisor, (*) lead for a unit editor. Programme records (the programme, its phases and
+targets) are changed by administrators and by supervisors whose grant covers the programme;
+units, divisions, people and memberships by administrators only.
 """
 
 from __future__ import annotations
@@ -120,6 +127,11 @@ def may_on_task(grants: Iterable[Grant], action: Action, task: TaskScope,
     return False
 
 
+def may_on_some_task(grants: Iterable[Grant], action: Action) -> bool:
+    """May a person do ``action`` on at least some task (e.g. show an "add" button)?"""
+    return any(task_reach(g, action) is not None for g in grants)
+
+
 def may_on_programme(grants: Iterable[Grant], action: Action, programme_id: int) -> bool:
     """May a person do ``action`` on the programme as a whole (import into it, export it)?"""
     for g in grants:
@@ -128,6 +140,12 @@ def may_on_programme(grants: Iterable[Grant], action: Action, programme_id: int)
         if action in PROGRAMME_RULES.get(g.role, frozenset()) and g.covers_programme(programme_id):
             return True
     return False
+
+
+def may_on_some_programme(grants: Iterable[Grant], action: Action) -> bool:
+    """May a person do ``action`` on at least some programme (or create one)?"""
+    return any(g.role == ADMIN or action in PROGRAMME_RULES.get(g.role, frozenset())
+               for g in grants)
 
 
 def may_on_unit(grants: Iterable[Grant], action: Action, unit_path: str) -> bool:

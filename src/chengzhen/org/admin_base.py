@@ -1,9 +1,17 @@
-"""The admin's permission and concurrency rules: the same permission function as every path.
+"""The admin (管理后台) through the same permission function as every other path.
 
-``ScopedAdmin`` lists only what the person may read (``restrict`` for task records), lets
-them change only what ``can`` allows, re-checks on save inside the transaction, and refuses
-a stale edit: the form carries the version it was opened at, and saving over a newer
-version is refused with a message instead of overwriting someone else's change.
+* Who may enter: administrators (``is_superuser`` or an admin membership) and active staff
+  with at least one role (``may_enter_admin``; installed on the default admin site).
+* ``ScopedAdmin`` lists task records (tasks, cooperations, time nodes, annual plans, reports,
+  evidence) through ``restrict``; every ``has_*_permission`` asks ``can`` — on the object, or
+  on the model class when there is none ("may this person change some record of this kind?").
+  A save or delete is re-checked on the object as it will be written, inside the admin's
+  transaction, so a changed lead unit cannot move a task out of the editor's reach.
+* Saves go through ``Model.save`` (tracked models audit themselves); the actor is the
+  logged-in user, set per request by ``AuditContextMiddleware``.
+* Concurrency: the change form carries the version it was opened at (a hidden field); saving
+  over a newer version is refused with a message instead of overwriting someone else's change.
+* ``ScopedInline`` gives inlines the same rules, asked on the parent object.
 """
 
 from __future__ import annotations
@@ -15,10 +23,26 @@ from django.core.exceptions import PermissionDenied
 from .access import Action, is_admin
 from .permissions import can, grants_for, restrict
 
-TASK_RECORDS = {"task", "cooperation", "timenode", "annualplan", "progressreport"}
+
+def may_enter_admin(user) -> bool:
+    """Administrators, and active staff holding at least one role, may enter the admin."""
+    if user is None or not user.is_active or not user.is_authenticated:
+        return False
+    grants = grants_for(user)
+    return is_admin(grants) or (user.is_staff and bool(grants))
+
+
+def _admin_site_permission(request) -> bool:
+    return may_enter_admin(request.user)
+
+
+admin.site.has_permission = _admin_site_permission
 
 
 class VersionedForm(forms.ModelForm):
+    """A model form that refuses a stale edit (版本冲突): the record's version when the form
+    was opened travels in a hidden field and must still be the stored one when it is saved."""
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -29,9 +53,12 @@ class VersionedForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk is not None:
-            stored = type(self.instance)._base_manager.filter(pk=self.instance.pk).values_list(
-                "version", flat=True).first()
+            # locked until the admin's transaction ends, so no one slips in before the save
+            stored = (type(self.instance)._base_manager.select_for_update()
+                      .filter(pk=self.instance.pk).values_list("version", flat=True).first())
             expected = data.get("expected_version")
+            if expected is None and "expected_version" in self.fields:
+                raise forms.ValidationError("缺少打开时的版本号，请重新打开后再改。")
             if expected is not None and stored is not None and stored != expected:
                 raise forms.ValidationError(
                     f"该记录已被他人修改（打开时为第 {expected} 版，现为第 {stored} 版），"
@@ -40,33 +67,22 @@ class VersionedForm(forms.ModelForm):
 
 
 class ScopedAdmin(admin.ModelAdmin):
+    """Base of every admin: lists, views and changes exactly what ``can`` allows."""
+
     form = VersionedForm
 
-    def _is_task_record(self) -> bool:
-        return self.model._meta.model_name in TASK_RECORDS
-
-    def _grants(self, request):
-        return grants_for(request.user)
-
     def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff and bool(self._grants(request))
+        return may_enter_admin(request.user) and can(request.user, Action.READ, self.model)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        if not self.has_module_permission(request):
+        if not may_enter_admin(request.user):
             return False
-        if obj is None or not self._is_task_record():
-            return True
-        return can(request.user, Action.READ, obj)
+        return can(request.user, Action.READ, self.model if obj is None else obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if not self.has_module_permission(request):
+        if not may_enter_admin(request.user):
             return False
-        if not self._is_task_record():
-            return is_admin(self._grants(request))
-        if obj is None:
-            return any(g.role in ("admin", "supervisor", "unit_editor")
-                       for g in self._grants(request))
-        return can(request.user, Action.EDIT, obj)
+        return can(request.user, Action.EDIT, self.model if obj is None else obj)
 
     def has_add_permission(self, request) -> bool:
         return self.has_change_permission(request)
@@ -75,18 +91,41 @@ class ScopedAdmin(admin.ModelAdmin):
         return self.has_change_permission(request, obj)
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if self._is_task_record():
-            return restrict(qs, request.user, Action.READ)
-        return qs
+        return restrict(super().get_queryset(request), request.user, Action.READ)
 
     def save_model(self, request, obj, form, change) -> None:
         # re-checked on the object as it will be saved (e.g. a lead unit changed in the form)
-        if self._is_task_record() and not can(request.user, Action.EDIT, obj):
+        if not can(request.user, Action.EDIT, obj):
             raise PermissionDenied("无权保存该记录")
         super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj) -> None:
-        if self._is_task_record() and not can(request.user, Action.EDIT, obj):
+        if not can(request.user, Action.EDIT, obj):
             raise PermissionDenied("无权删除该记录")
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            if not can(request.user, Action.EDIT, obj):
+                raise PermissionDenied(f"无权删除 {obj}")
+        super().delete_queryset(request, queryset)
+
+
+class ScopedInline(admin.TabularInline):
+    """An inline whose rights are the parent's, asked through ``can``."""
+
+    extra = 0
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return may_enter_admin(request.user) and can(
+            request.user, Action.READ, self.parent_model if obj is None else obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return may_enter_admin(request.user) and can(
+            request.user, Action.EDIT, self.parent_model if obj is None else obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)

@@ -52,4 +52,14 @@ class LockoutAuthenticationForm(LockoutMixin, AuthenticationForm):
 
 
 class AdminLockoutAuthenticationForm(LockoutMixin, AdminAuthenticationForm):
-    """The admin's login form: the same lockout, so it is no way around it."""
+    """The admin's login form: the same lockout, so it is no way around it; admits whom
+    ``admin_base.may_enter_admin`` admits (administrators, and staff holding a role)."""
+
+    def confirm_login_allowed(self, user):
+        from .admin_base import may_enter_admin
+
+        AuthenticationForm.confirm_login_allowed(self, user)  # active
+        if not may_enter_admin(user):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"], code="invalid_login",
+                params={"username": self.username_field.verbose_name})

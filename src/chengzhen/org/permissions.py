@@ -13,18 +13,21 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .access import (
     ADMIN,
+    PROGRAMME_RULES,
     Action,
     Grant,
     TaskScope,
     is_admin,
     may_on_programme,
+    may_on_some_programme,
+    may_on_some_task,
     may_on_task,
     may_on_unit,
     task_reach,
 )
 from .models import Membership, Unit
 
-__all__ = ["Action", "can", "grants_for", "require", "restrict", "task_scope"]
+__all__ = ["Action", "can", "grants_for", "record_kind", "require", "restrict", "task_scope"]
 
 
 def grants_for(user) -> list[Grant]:
@@ -61,19 +64,41 @@ def task_scope(task) -> TaskScope:
     return TaskScope(task.programme_id, task.lead_unit.path, coop_paths)
 
 
+TASK_RECORDS = frozenset({"task", "cooperation", "timenode", "annualplan", "progressreport",
+                          "evidence"})
+PROGRAMME_RECORDS = frozenset({"programme", "phase", "target"})
+
+
 def _task_of(obj):
+    """The task a task record belongs to (a time node's, a report's, an evidence file's)."""
     from chengzhen.ledger.models import Task
 
     if isinstance(obj, Task):
         return obj
-    return getattr(obj, "task", None)
+    if hasattr(obj, "task_id"):
+        return obj.task
+    report = getattr(obj, "report", None)  # evidence (佐证材料) belongs to a report
+    return getattr(report, "task", None)
+
+
+def record_kind(model) -> str:
+    """"task" for records owned by a task, "programme" for programme records, else ""."""
+    name = model._meta.model_name
+    if model._meta.app_label == "ledger" and name in TASK_RECORDS:
+        return "task"
+    if model._meta.app_label == "programmes" and name in PROGRAMME_RECORDS:
+        return "programme"
+    return ""
 
 
 def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
     """May ``user`` do ``action`` on ``obj``?
 
-    ``obj`` is a task (or a record of a task: time node, report, cooperation, annual plan), a
-    programme or a unit. For REPORT, ``unit`` is the unit the report is made for.
+    ``obj`` is a task or a record of a task (time node, report, cooperation, annual plan,
+    evidence), a programme or one of its records (phase, target), a unit, or any other record
+    (administrators only). For REPORT, ``unit`` is the unit the report is made for.
+    ``obj`` may also be a model class: may the user do ``action`` on at least some record of
+    that kind (for an "add" button or a menu entry)?
     """
     from chengzhen.programmes.models import Programme
 
@@ -81,11 +106,24 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
     grants = grants_for(user)
     if not grants:
         return False
-    task = _task_of(obj)
-    if task is not None:
+    if isinstance(obj, type):
+        kind = record_kind(obj)
+        if kind == "task":
+            return may_on_some_task(grants, action)
+        if kind == "programme":
+            return may_on_some_programme(grants, action)
+        if obj is Unit and action == Action.READ:
+            return True  # every grant covers some units
+        return is_admin(grants)
+    kind = record_kind(type(obj))
+    if kind == "task":
+        task = _task_of(obj)
+        if task is None:  # pragma: no cover - every task record has a task
+            return is_admin(grants)
         return may_on_task(grants, action, task_scope(task), unit.path if unit else None)
-    if isinstance(obj, Programme):
-        return may_on_programme(grants, action, obj.pk)
+    if kind == "programme":
+        programme = obj if isinstance(obj, Programme) else obj.programme
+        return may_on_programme(grants, action, programme.pk)
     if isinstance(obj, Unit):
         return may_on_unit(grants, action, obj.path)
     return is_admin(grants)
@@ -99,15 +137,49 @@ def require(user, action: Action | str, obj, *, unit: Unit | None = None) -> Non
 
 
 def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet:
-    """Filter a queryset of tasks (or of records with a ``task``) to what ``user`` may do."""
-    from chengzhen.ledger.models import Cooperation, Task
+    """Filter a queryset to the records ``user`` may do ``action`` on — the same rules as
+    ``can``, in the database.
+
+    Task records (tasks, time nodes, reports, cooperations, annual plans, evidence) by their
+    task's units and programme; programme records (programmes, phases, targets) by programme;
+    units by the grants' subtrees; anything else is all or nothing (administrators only).
+    """
+    from chengzhen.ledger.models import Evidence, Task
+    from chengzhen.programmes.models import Programme
 
     action = Action(action)
     grants = grants_for(user)
     if is_admin(grants):
         return qs
-    prefix = "" if qs.model is Task else "task__"
-    outer = "pk" if qs.model is Task else "task_id"
+    kind = record_kind(qs.model)
+    if kind == "task":
+        if qs.model is Task:
+            prefix, outer = "", "pk"
+        elif qs.model is Evidence:
+            prefix, outer = "report__task__", "report__task_id"
+        else:
+            prefix, outer = "task__", "task_id"
+        return qs.filter(_task_condition(grants, action, prefix, outer))
+    if kind == "programme":
+        field = "pk" if qs.model is Programme else "programme_id"
+        condition = Q(pk__in=[])
+        for g in grants:
+            if action in PROGRAMME_RULES.get(g.role, frozenset()):
+                if not g.programme_ids:
+                    return qs
+                condition |= Q(**{f"{field}__in": sorted(g.programme_ids)})
+        return qs.filter(condition)
+    if qs.model is Unit and action == Action.READ:
+        condition = Q(pk__in=[])
+        for g in grants:
+            condition |= Q(path__startswith=g.unit_path)
+        return qs.filter(condition)
+    return qs.none()
+
+
+def _task_condition(grants: list[Grant], action: Action, prefix: str, outer: str) -> Q:
+    from chengzhen.ledger.models import Cooperation
+
     condition = Q(pk__in=[])
     for g in grants:
         reach = task_reach(g, action)
@@ -121,4 +193,4 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         if g.programme_ids:
             in_reach &= Q(**{f"{prefix}programme_id__in": sorted(g.programme_ids)})
         condition |= in_reach
-    return qs.filter(condition)
+    return condition
