@@ -8,6 +8,7 @@ ignored on import.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 from django.db.models import Prefetch
@@ -16,6 +17,7 @@ from openpyxl import Workbook
 from chengzhen.audit.chain import record_event
 from chengzhen.audit.context import acting_for
 from chengzhen.documents.spreadsheet import Column, write_table
+from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, require, restrict
 
 from . import sheet as S
@@ -80,7 +82,8 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
     wb = Workbook()
     ws = wb.active
     ws.title = "台账"
-    rows = (_row(t, years) for t in tasks)
+    label = _unit_label()
+    rows = (_row(t, years, label) for t in tasks)
     title = f"{programme.name}工作台账" if programme is not None else "重点工作台账"
     n = write_table(ws, title, f"截至 {today.year}年{today.month}月{today.day}日",
                     ledger_columns(years, today.year), rows, numbered=False)
@@ -92,13 +95,22 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
     return n
 
 
-def _row(t: Task, years: list[int]) -> list:
+def _unit_label():
+    """A unit as the importer finds it again: its name, or its code when another unit has the
+    same name, code or short name (the importer would refuse the name as ambiguous)."""
+    counts: Counter[str] = Counter()
+    for code, name, short in Unit.objects.values_list("code", "name", "short_name"):
+        counts.update({code, name, short} - {""})
+    return lambda unit: unit.name if counts[unit.name] == 1 else unit.code
+
+
+def _row(t: Task, years: list[int], unit_label) -> list:
     plans = {p.year: p.amount for p in t.annual_plans.all()}
     nodes = [S.NodeSpec(n.name, n.planned_date, n.done_on)
              for n in sorted(t.time_nodes.all(), key=lambda n: (n.seq, n.planned_date))]
     return [
         t.seq, t.code, t.name, t.category, t.requirement, t.responsible_leader,
-        t.lead_unit.name, "、".join(c.unit.name for c in t.cooperations.all()),
+        unit_label(t.lead_unit), "、".join(unit_label(c.unit) for c in t.cooperations.all()),
         t.responsible_person, t.responsible_phone,
         t.responsible_user.username if t.responsible_user_id else "", t.start_date, t.due_date,
         S.format_nodes(nodes), t.planned_total_investment,

@@ -81,7 +81,12 @@ class Period:
 
 
 def parse_period(key: str) -> Period:
+    """The reporting period (报送期) named ``2026-05`` or ``2026-Q2``; ValueError otherwise."""
+    if not isinstance(key, str):
+        raise ValueError(f"报送期 {key!r} 应写作 2026-05（按月）或 2026-Q2（按季度）")
     key = key.strip().upper()
+    if key[:4] == "0000":
+        raise ValueError(f"报送期 {key!r} 的年份无效")
     if m := _MONTH.match(key):
         y, mo = int(m[1]), int(m[2])
         return Period(key, dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1]))

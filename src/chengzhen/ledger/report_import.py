@@ -25,7 +25,7 @@ from chengzhen.problems import Problem, Refused
 from . import services
 from . import sheet as S
 from .importer import UnitIndex
-from .models import ProgressReport, Task
+from .models import Cooperation, ProgressReport, Task
 from .progress import parse_period
 
 
@@ -61,10 +61,13 @@ def import_reports(user, programme, path: str | Path, *, period: str,
     tasks = {t.code: t for t in Task.objects.filter(programme=programme)
              .select_related("programme", "lead_unit")}
     units = UnitIndex()
+    cooperating = set(Cooperation.objects.filter(task__programme=programme).values_list(
+        "task_id", "unit_id"))
     current = set(ProgressReport.objects.filter(
         task__programme=programme, period=period_key, is_current=True,
     ).values_list("task_id", "reporting_unit_id"))
-    todo, seen = [], {}
+    todo: list[tuple[Task, object, dict, int]] = []
+    seen: dict[tuple[int, int], int] = {}
     for r in rows:
         v = r.values
         task = tasks.get(v.get("code", ""))
@@ -81,6 +84,9 @@ def import_reports(user, programme, path: str | Path, *, period: str,
             problem(r.row, "code", f"{task.code} 的 {unit.name} 报送在第 {seen[task.pk, unit.pk]} 行已有")
             continue
         seen[task.pk, unit.pk] = r.row
+        if unit.pk != task.lead_unit_id and (task.pk, unit.pk) not in cooperating:
+            problem(r.row, "unit", f"{unit.name} 不是任务 {task.code} 的牵头单位或配合单位")
+            continue
         if not can(user, Action.REPORT, task, unit=unit):
             problem(r.row, "unit", f"{user} 无权以 {unit.name} 名义报送 {task.code}")
             continue
@@ -88,11 +94,11 @@ def import_reports(user, programme, path: str | Path, *, period: str,
                                           v.get("investment") or 0):
             key = {"报送期": "code", "形象进度": "physical_progress"}.get(p.column, "investment")
             problem(r.row, key, p.reason)
-        todo.append((task, unit, v))
+        todo.append((task, unit, v, r.row))
     if problems:
         raise Refused(sorted(problems, key=lambda p: (p.row or 0, p.column)))
     result = ReportImportResult()
-    for task, unit, _ in todo:
+    for task, unit, _, _ in todo:
         if (task.pk, unit.pk) in current:
             result.superseded += 1
         else:
@@ -100,13 +106,17 @@ def import_reports(user, programme, path: str | Path, *, period: str,
     if dry_run:
         return result
     with acting_for(user, "import_reports"), transaction.atomic():
-        for task, unit, v in todo:
-            services.submit_report(
-                user, task, period=period_key, unit=unit,
-                physical_progress=v["physical_progress"],
-                investment=v.get("investment") or Decimal(0),
-                progress_text=v.get("progress_text", ""), problems=v.get("problems", ""),
-                next_steps=v.get("next_steps", ""), coordination=v.get("coordination", ""),
-                supersede=(task.pk, unit.pk) in current,
-            )
+        for task, unit, v, row in todo:
+            try:
+                services.submit_report(
+                    user, task, period=period_key, unit=unit,
+                    physical_progress=v["physical_progress"],
+                    investment=v.get("investment") or Decimal(0),
+                    progress_text=v.get("progress_text", ""), problems=v.get("problems", ""),
+                    next_steps=v.get("next_steps", ""), coordination=v.get("coordination", ""),
+                    supersede=(task.pk, unit.pk) in current,
+                )
+            except Refused as exc:  # changed since the check (e.g. a report arrived meanwhile)
+                raise Refused([Problem(data.file, data.sheet, row, cols.get("code", "任务编号"),
+                                       f"{task.code}: {p.reason}") for p in exc.problems]) from None
     return result

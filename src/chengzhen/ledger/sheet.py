@@ -5,7 +5,7 @@ Columns are found by their Chinese or English name in any order, in the customar
 and computed columns (累计完成投资, 序时进度, 亮灯状态 …) are recognised and ignored. Cells are
 parsed into typed values, each problem named by row and column.
 
-Cell conventions (also in docs/ledger-spreadsheet.md):
+Cell conventions (also in the README and docs/ledger.md):
 
 - money: numbers are 万元 (a header saying （元） or （亿元） changes that); text may say
   ``12万``, ``12万元``, ``120000元``, ``1.2亿``; negative amounts are refused;
@@ -391,16 +391,26 @@ _NODE = re.compile(r"^(?P<name>.+?)[：:]\s*(?P<date>[^（(]+?)\s*(?:[（(]\s*(?
                    r"\s*[：:]?\s*(?P<done>[^）)]+?)\s*[)）])?$")
 
 
+_BULLET = re.compile(r"^(?:[•·▪●◆]\s*|[-*]\s+)")
+_NUMBERED = re.compile(r"^[（(]?(\d{1,2})\s*[.、)）]\s*(?!\d)")
+
+
+def _list_items(value: Any) -> list[str]:
+    """A cell's lines without blanks, bullets, or list numbering (1. 2. 3. — only when every
+    line is numbered in order, so a name such as ``3号楼封顶`` keeps its digit)."""
+    lines = [_BULLET.sub("", line.strip()) for line in str(value).splitlines() if line.strip()]
+    numbers = [_NUMBERED.match(line) for line in lines]
+    if lines and all(numbers) and [int(m[1]) for m in numbers] == list(range(1, len(lines) + 1)):
+        lines = [line[m.end():] for line, m in zip(lines, numbers, strict=True)]
+    return [line.strip() for line in lines if line.strip()]
+
+
 def parse_nodes(value: Any, epoch: dt.datetime | None = None) -> list[NodeSpec]:
     """时间节点: one per line, ``名称：日期`` or ``名称：日期（完成于日期）``."""
     if value is None or not str(value).strip():
         return []
     nodes = []
-    for line in str(value).splitlines():
-        line = line.strip().lstrip("•·-*0123456789.、 ").strip() if not re.match(
-            r"^\d{4}", line.strip()) else line.strip()
-        if not line:
-            continue
+    for line in _list_items(value):
         m = _NODE.match(line)
         if not m:
             raise CellError(f"时间节点 {line!r} 应写作“名称：2026-03-31”，每行一个")

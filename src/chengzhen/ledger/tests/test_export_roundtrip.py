@@ -16,6 +16,7 @@ from chengzhen.ledger.exporter import export_ledger
 from chengzhen.ledger.importer import import_ledger
 from chengzhen.ledger.models import AnnualPlan, Cooperation, Task, TimeNode
 from chengzhen.ledger.services import submit_report
+from chengzhen.org.models import Unit
 from chengzhen.programmes.models import Programme
 
 ENTERED = ("seq", "name", "category", "requirement", "responsible_leader", "lead_unit_id",
@@ -54,7 +55,8 @@ def ledger(county, make_task):
     t = Task.objects.get(code="K-001-1")
     TimeNode.objects.create(task=t, seq=1, name="开工", planned_date=dt.date(2026, 3, 1),
                             done_on=dt.date(2026, 3, 4))
-    TimeNode.objects.create(task=t, seq=2, name="竣工验收", planned_date=dt.date(2026, 11, 30))
+    TimeNode.objects.create(task=t, seq=2, name="3号楼封顶", planned_date=dt.date(2026, 9, 30))
+    TimeNode.objects.create(task=t, seq=3, name="竣工验收", planned_date=dt.date(2026, 11, 30))
     AnnualPlan.objects.create(task=parent, year=2026, amount=Decimal("100000000.99"))
     AnnualPlan.objects.create(task=parent, year=2027, amount=Decimal("23456788.02"))
     submit_report(county.users["editor_a"], parent, period="2026-05",
@@ -77,6 +79,21 @@ def test_round_trip_reproduces_every_entered_field(ledger, tmp_path):
     again = import_ledger(county.users["supervisor"], empty, path, dry_run=True)
     assert [r.action for r in again.rows] == ["unchanged"] * 3
     assert verify().ok
+
+
+def test_round_trip_with_a_unit_name_used_twice(ledger, tmp_path):
+    """A name two units share is written as the unit's code, so the import finds it again."""
+    county = ledger
+    Unit.objects.create(code="DUP", name="白河镇人民政府", kind="other", parent=county.units["gov"])
+    path = tmp_path / "ledger.xlsx"
+    export_ledger(county.users["supervisor"], county.programme, path, today=dt.date(2026, 7, 1))
+    ws = load_workbook(path).active
+    assert ws["H5"].value == "县住房和城乡建设局、411300102000"
+    empty = Programme.objects.create(
+        code="EMPTY", name="空计划", kind="other", start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2027, 12, 31), owner_unit=county.units["office"])
+    import_ledger(county.users["supervisor"], empty, path)
+    assert snapshot(empty) == snapshot(county.programme)
 
 
 def test_export_layout_numbers_and_text(ledger, tmp_path):

@@ -123,6 +123,18 @@ def test_plain_layout_english_headers_any_order(county, tmp_path):
         dt.date(2026, 1, 5), dt.date(2026, 6, 30), "411300101000")
 
 
+def test_serial_numbers_in_date_columns_use_the_workbooks_date_system(county, tmp_path):
+    # bare numbers (no date format): 46112 is 2026-03-31 in the 1900 system, 44650 in 1904
+    import_ledger(county.users["supervisor"], county.programme,
+                  write(tmp_path / "a.xlsx", [row("S1", start=46023, due=46112)]))
+    import_ledger(county.users["supervisor"], county.programme,
+                  write(tmp_path / "b.xlsx", [row("S2", start=44561, due=44650)],
+                        epoch=CALENDAR_MAC_1904))
+    for code in ("S1", "S2"):
+        t = Task.objects.get(code=code)
+        assert (t.start_date, t.due_date) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+
 def test_1904_date_system(county, tmp_path):
     path = write(tmp_path / "mac.xlsx", [row(start=dt.date(2026, 2, 1), due=dt.date(2026, 8, 31))],
                  epoch=CALENDAR_MAC_1904)
@@ -167,9 +179,13 @@ def test_refused_negative_money(county, tmp_path):
     assert refused(county, path) == ["t.xlsx:台账:4:计划总投资（万元）: 金额不能为负数：-5"]
 
 
-def test_refused_empty_required_field(county, tmp_path):
-    path = write(tmp_path / "t.xlsx", [row(name=None)])
-    assert refused(county, path) == ["t.xlsx:台账:4:任务名称: 必填项为空"]
+@pytest.mark.parametrize("column,cell", [
+    ("任务编号", {"code": None}), ("任务名称", {"name": None}), ("牵头单位", {"lead": None}),
+    ("开始时间", {"start": None}), ("完成时限", {"due": "  "}),
+])
+def test_refused_empty_required_field(county, tmp_path, column, cell):
+    path = write(tmp_path / "t.xlsx", [row(**cell)])
+    assert refused(county, path) == [f"t.xlsx:台账:4:{column}: 必填项为空"]
 
 
 def test_refused_lists_every_problem(county, tmp_path):
@@ -179,14 +195,34 @@ def test_refused_lists_every_problem(county, tmp_path):
     assert [line.split(":")[2] for line in lines] == ["4", "5", "6"]
 
 
-def test_refused_unknown_parent_and_three_levels(county, tmp_path):
-    path = write(tmp_path / "t.xlsx", [row("A1"), row("A1-1", parent="A1", seq=2),
-                                       row("A1-1-1", parent="A1-1", seq=3),
-                                       row("B1", parent="ZZ", seq=4)])
+def test_refused_unknown_parent(county, tmp_path):
+    path = write(tmp_path / "t.xlsx", [row("A1"), row("B1", parent="ZZ", seq=2)])
     assert refused(county, path) == [
-        "t.xlsx:台账:6:上级任务编号: 上级任务 A1-1 本身是子任务（台账只有两级）",
-        "t.xlsx:台账:7:上级任务编号: 上级任务编号 ZZ 在本计划和文件中都不存在",
-    ]
+        "t.xlsx:台账:5:上级任务编号: 上级任务编号 ZZ 在本计划和文件中都不存在"]
+
+
+def test_refused_sub_task_of_a_sub_task(county, tmp_path):
+    path = write(tmp_path / "t.xlsx", [row("A1"), row("A1-1", parent="A1", seq=2),
+                                       row("A1-1-1", parent="A1-1", seq=3)])
+    assert refused(county, path) == [
+        "t.xlsx:台账:6:上级任务编号: 上级任务 A1-1 本身是子任务（台账只有两级）"]
+
+
+def test_refused_sub_task_under_an_existing_sub_task(county, tmp_path, make_task):
+    make_task("P1", seq=1)
+    make_task("P1-1", seq=2, parent=Task.objects.get(code="P1"))
+    path = write(tmp_path / "t.xlsx", [row("X1", parent="P1-1")])
+    assert refused(county, path) == [
+        "t.xlsx:台账:4:上级任务编号: 上级任务 P1-1 本身是子任务（台账只有两级）"]
+
+
+def test_refused_task_with_children_moved_under_a_parent(county, tmp_path, make_task):
+    make_task("P1", seq=1)
+    make_task("P1-1", seq=2, parent=Task.objects.get(code="P1"))
+    make_task("Q1", seq=3)
+    path = write(tmp_path / "t.xlsx", [row("P1", parent="Q1")])
+    assert refused(county, path) == [
+        "t.xlsx:台账:4:上级任务编号: 任务 P1 已有子任务，不能再挂到 Q1 下"]
 
 
 def test_refused_row_outside_the_editors_units(county, tmp_path):
@@ -214,7 +250,8 @@ def test_refused_macro_enabled_workbook(county, tmp_path):
 def test_refused_oversized_file(county, tmp_path, settings):
     settings.CHENGZHEN_MAX_UPLOAD_BYTES = 1024
     path = write(tmp_path / "big.xlsx", [row()])
-    assert refused(county, path) == [f"big.xlsx: 文件过大（{path.stat().st_size / 1048576:.1f} MB），上限 0 MB"]
+    assert refused(county, path) == [
+        f"big.xlsx: 文件过大（{path.stat().st_size / 1024:.1f} KB），上限 1 KB"]
 
 
 def test_refused_non_xlsx_file(county, tmp_path):
@@ -279,3 +316,28 @@ def test_command_import_is_audited_under_the_as_user(county, tmp_path):
     assert records.count() == 2 + 2 + 2 + 2  # tasks, cooperations, time nodes, annual plans
     assert {(r.actor_username, json.loads(r.content)["source"]) for r in records} == {
         ("editor_a", "command:ledger import")}
+
+
+def test_command_dry_run_prints_create_update_unchanged(county, tmp_path, capsys):
+    import_ledger(county.users["supervisor"], county.programme,
+                  write(tmp_path / "a.xlsx", [row("A1"), row("A2", seq=2)]))
+    header = [*HEADER, "累计完成投资", "甲方意见"]
+    path = write(tmp_path / "b.xlsx", [
+        [*row("A1"), 1, ""], [*row("A2", total="130万", coop="县住建局、白河镇", seq=2), 2, ""],
+        [*row("A3", seq=3, status="滞后"), 3, "同意"]], header=header)
+    before = state()
+    call_command("ledger", "import", str(path), "--programme", "ZDZ2026", "--dry-run",
+                 "--as", "supervisor")
+    assert state() == before
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "第4行\tA1\t不变",
+        "第5行\tA2\t修改",
+        "\t\t计划总投资: 120万元 → 130万元",
+        "\t\t配合单位: 县住房和城乡建设局 → 县住房和城乡建设局、白河镇人民政府",
+        "第6行\tA3\t新增",
+        "忽略计算列：累计完成投资（由系统计算，不导入）",
+        "忽略未知列：甲方意见",
+        "预览（未写入）：新增 1 项，修改 1 项，不变 1 项",
+    ]
+    assert err.splitlines() == ["注意：b.xlsx:台账:6:完成状态: 完成状态“滞后”由系统计算，按“推进中”导入"]

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from openpyxl import Workbook
 
 from chengzhen.audit.models import AuditRecord
@@ -65,3 +66,29 @@ def test_reports_import_refuses_everything_on_any_problem(county, make_task, tmp
         "r.xlsx:5月进度:5:本期完成投资（万元）: 金额不能为负数：-1",
     ]
     assert (ProgressReport.objects.count(), AuditRecord.objects.count()) == before
+
+
+def test_reports_import_refuses_a_unit_not_on_the_task(county, make_task, tmp_path):
+    make_task("A1")
+    path = write(tmp_path / "r.xlsx", [[1, "A1", "白河镇", 30, 1, "", "", "", ""]])
+    before = (ProgressReport.objects.count(), AuditRecord.objects.count())
+    with pytest.raises(Refused) as exc:
+        import_reports(county.users["supervisor"], county.programme, path, period="2026-05")
+    assert [str(p) for p in exc.value.problems] == [
+        "r.xlsx:5月进度:3:报送单位: 白河镇人民政府 不是任务 A1 的牵头单位或配合单位"]
+    assert (ProgressReport.objects.count(), AuditRecord.objects.count()) == before
+
+
+def test_reports_import_command_dry_run_then_apply(county, make_task, tmp_path, capsys):
+    make_task("A1")
+    path = write(tmp_path / "r.xlsx", [[1, "A1", None, 30, 12.5, "路基完成", "", "", ""]])
+    args = ["ledger", "reports-import", str(path), "--programme", "ZDZ2026",
+            "--period", "2026-05", "--as", "editor_a"]
+    call_command(*args, "--dry-run")
+    assert ProgressReport.objects.count() == 0
+    assert "检查通过（未写入）：新报送 1 条，更正 0 条" in capsys.readouterr().out
+    call_command(*args)
+    assert "已导入：新报送 1 条，更正 0 条" in capsys.readouterr().out
+    call_command(*args)
+    assert "已导入：新报送 0 条，更正 1 条" in capsys.readouterr().out
+    assert ProgressReport.objects.filter(task__code="A1").count() == 2

@@ -110,6 +110,17 @@ def test_units_and_nodes():
         S.parse_nodes("开工建设 三月")
 
 
+def test_node_names_keep_leading_digits_and_list_numbering_is_dropped():
+    assert [n.name for n in S.parse_nodes("3号楼封顶：2026-05-01\n-5m基坑：2026-06-01")] == [
+        "3号楼封顶", "-5m基坑"]
+    numbered = "1. 施工图：2026-01-01\n2、开工：2026/2/1\n(3) 完工：2026年3月1日（完成于2026-03-02）"
+    assert S.parse_nodes(numbered) == [
+        S.NodeSpec("施工图", dt.date(2026, 1, 1)), S.NodeSpec("开工", dt.date(2026, 2, 1)),
+        S.NodeSpec("完工", dt.date(2026, 3, 1), dt.date(2026, 3, 2))]
+    assert [n.name for n in S.parse_nodes("• 立项：2026-01-01\n· 开工：2026-02-01")] == [
+        "立项", "开工"]
+
+
 def test_status():
     assert S.parse_status("推进中") == ("in_progress", None)
     status, warning = S.parse_status("滞后")
