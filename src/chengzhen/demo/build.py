@@ -1,18 +1,28 @@
 """Builds the demo county 云溪县: divisions, units, people, three programmes, ~300 tasks and
 six months of progress reports (some late, some superseded, some behind, some overdue).
 
-Deterministic (a fixed seed) and idempotent (nothing is done when the county exists).
+Deterministic: one seeded random generator, consumed in a fixed order, and nothing that
+depends on the database's ordering, so the data are the same on SQLite and PostgreSQL
+(``fingerprint()`` proves it in the tests). Idempotent: nothing is done when the county's
+government unit exists.
+
 Everything goes through the tracked models, so the demo is in the audit chain like any
-other data. Report times are set directly (the demo writes history); the service layer
-never accepts a submission time from input.
+other data. History is written as history: report submission times (``submitted_at``) are
+set directly on the model, as they were in the months before the demo's "today"
+(``AS_OF``), so some reports are late. Only this loader does that; the service layer takes
+the submission time from the server clock and never from input.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import random
+import unicodedata
 from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -31,20 +41,74 @@ REPORT_MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10
 REPORT_QUARTERS = ["2026-Q2", "2026-Q3"]
 AS_OF = dt.date(2026, 11, 24)  # the demo's "today" when its history was written
 WAN = Decimal(10000)
+FEN = Decimal("0.01")
+PROGRAMME_CODES = ("ZDZ2026", "MLCZ2026", "CSTZ2026")
+ROLE_ORDER = ["admin", "supervisor", "leader", "unit_editor", "inspector"]
 
 
 def exists() -> bool:
     return Unit.objects.filter(code=data.COUNTY[1]).exists()
 
 
+def conflict() -> str | None:
+    """Why the demo cannot be loaded into this database (other data in its way), or None."""
+    codes = [data.COUNTY[1], *(c for c, _, _ in data.DEPARTMENTS)]
+    taken = list(Unit.objects.filter(code__in=codes).values_list("code", flat=True)[:1])
+    if taken:
+        return f"单位代码 {taken[0]} 已被其他单位使用"
+    taken = list(Programme.objects.filter(code__in=PROGRAMME_CODES).values_list("code", flat=True)[:1])
+    if taken:
+        return f"工作计划代码 {taken[0]} 已存在"
+    if Division.objects.filter(code__in=[data.CITY[0], data.COUNTY[0]]).exists():
+        return f"行政区划代码 {data.COUNTY[0]} 或 {data.CITY[0]} 已存在"
+    if User.objects.filter(username="admin").exists():
+        return "用户名 admin 已存在"
+    return None
+
+
 def logins() -> list[tuple[str, str, str, str]]:
-    """(username, full name, role, unit) of the demo people, for printing."""
+    """(username, full name, role, unit) of the demo people: administrators, supervisors,
+    leaders, liaisons, inspectors."""
     rows = []
-    for m in (Membership.objects.select_related("user", "user__unit", "unit")
-              .order_by("role", "unit__path", "user__username")):
-        rows.append((m.user.username, m.user.full_name, m.get_role_display(),
+    memberships = (Membership.objects.select_related("user", "user__unit", "unit")
+                   .prefetch_related("programme_links__programme").filter(user__is_active=True))
+    for m in memberships:
+        role = m.get_role_display()
+        limited = sorted(link.programme.name for link in m.programme_links.all())
+        if limited:
+            role += f"（限{'、'.join(limited)}）"
+        rows.append(((ROLE_ORDER.index(m.role) if m.role in ROLE_ORDER else 99, m.user_id),
+                     m.user.username, m.user.full_name, role,
                      (m.user.unit or m.unit).name))
-    return rows
+    rows.sort(key=lambda r: r[0])  # by role, then in the order the people were created
+    return [r[1:] for r in rows]
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Lines of a plain-text table whose columns line up in a terminal (CJK counts double)."""
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True))
+            .rstrip() for r in [header, *rows]]
+
+
+def yuan(value: Decimal) -> Decimal:
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Leaf:
+    """A task without sub-tasks, with the history the demo gives it."""
+
+    task: Task
+    coops: list[Unit]
+    pace: float  # 形象进度 relative to 序时进度: below 1 falls behind
+    stalled: bool  # should have started, has not (no reports)
+    invest_factor: float  # completed investment relative to 形象进度
+    history: list[tuple[str, Decimal]] = field(default_factory=list)  # (period, 形象进度 %)
 
 
 class Builder:
@@ -55,8 +119,12 @@ class Builder:
         self.units: dict[str, Unit] = {}
         self.towns: list[Unit] = []
         self.streets: list[Unit] = []
+        self.communities: dict[str, list[str]] = {}  # town/street unit code -> community names
         self.editors: dict[str, User] = {}
+        self.leaders: dict[str, str] = {}  # username -> "姓名（职务）"
         self.used_names: set[str] = set()
+        self.used_phones: set[str] = set()
+        self.leaves: list[Leaf] = []
 
     # ---- people -----------------------------------------------------------------------
     def name(self) -> str:
@@ -67,7 +135,12 @@ class Builder:
                 return n
 
     def phone(self) -> str:
-        return f"13{self.rng.randint(0, 9)}0000{self.rng.randint(1000, 9999)}"
+        """A mobile number of the fictional 13x0000xxxx kind."""
+        while True:
+            p = f"13{self.rng.randint(0, 9)}0000{self.rng.randint(1000, 9999)}"
+            if p not in self.used_phones:
+                self.used_phones.add(p)
+                return p
 
     def person(self, username: str, role: str, unit: Unit, scope: Unit | None = None,
                **extra) -> User:
@@ -83,10 +156,8 @@ class Builder:
         with transaction.atomic():
             self.organisation()
             self.people()
-            programmes = self.programmes()
-            for programme, maker in programmes:
-                n = maker(programme)
-                self.say(f"  {programme.name}：{n} 项任务")
+            for programme, maker in self.programmes():
+                maker(programme)
             self.reports()
 
     def organisation(self) -> None:
@@ -104,8 +175,8 @@ class Builder:
             self.units[code] = Unit.objects.create(code=code, name=name, short_name=short,
                                                    kind=kind, parent=gov)
         villages = iter(self.rng.sample(data.VILLAGE_NAMES, len(data.VILLAGE_NAMES)))
-        communities = iter(data.COMMUNITY_NAMES)
-        n_div = 2
+        communities = iter(self.rng.sample(data.COMMUNITY_NAMES, len(data.COMMUNITY_NAMES)))
+        below: list[Division] = []
         for seg, name, kind in data.TOWNS:
             code = data.COUNTY[1] + seg + "000"
             div = Division.objects.create(code=code, name=name, level="town", parent=county)
@@ -115,29 +186,38 @@ class Builder:
             )
             (self.streets if kind == "street" else self.towns).append(unit)
             self.units[name] = unit
-            subs = ([(f"{i:03d}", next(communities) + "社区") for i in range(1, 5)]
-                    if kind == "street" else
-                    [(f"{200 + i:03d}", next(villages, f"新{name[0]}") + "村")
-                     for i in range(1, 3)])
-            for sub_seg, sub_name in subs:
-                Division.objects.create(code=data.COUNTY[1] + seg + sub_seg, name=sub_name,
-                                        level="village", parent=div)
-                n_div += 1
-        self.say(f"  行政区划 {n_div + len(data.TOWNS)} 个，单位 {Unit.objects.count()} 个")
+            # statistical codes: 001–199 居民委员会 (社区), 200–399 村民委员会 (村)
+            if kind == "street":
+                comms = [next(communities) + "社区" for _ in range(self.rng.randint(4, 6))]
+                n_villages = self.rng.randint(0, 2)
+            else:
+                comms = [name.removesuffix("镇") + "社区"]  # the town seat
+                n_villages = self.rng.randint(4, 7)
+            self.communities[code] = comms
+            subs = [(f"{i:03d}", c) for i, c in enumerate(comms, start=1)]
+            subs += [(f"{200 + i:03d}", next(villages) + "村") for i in range(1, n_villages + 1)]
+            below += [Division(code=data.COUNTY[1] + seg + s, name=n, level="village", parent=div)
+                      for s, n in subs]
+        Division.objects.bulk_create(below)
+        n_div = Division.objects.filter(code__startswith=data.COUNTY[1]).count() + 1
+        self.say(f"  行政区划 {n_div} 个（镇街 {len(data.TOWNS)} 个，村/社区 {len(below)} 个），"
+                 f"单位 {Unit.objects.filter(path__startswith=gov.path).count()} 个")
 
     def people(self) -> None:
         u = self.units
-        User.objects.create_superuser(username="admin", password=None, full_name="系统管理员")
-        admin = User.objects.get(username="admin")
-        admin.password = self.password
-        admin.save(update_fields=["password"])
+        admin = User(username="admin", full_name="系统管理员", unit=u["gov"], is_staff=True,
+                     is_superuser=True, password=self.password)
+        admin.save()
         Membership.objects.create(user=admin, role="admin", unit=u["gov"])
         # the office supervises the whole county: its role covers the government's subtree
         self.person("duban01", "supervisor", u["LGO"], scope=u["gov"], is_staff=True)
         self.person("duban02", "supervisor", u["LGO"], scope=u["gov"], is_staff=True)
         self.person("ducha01", "supervisor", u["DCS"], scope=u["gov"], is_staff=True)
-        for title in ["xianzhang", "changwu", "fuxianzhang1", "fuxianzhang2"]:
-            self.person(title, "leader", u["gov"])
+        for username, title, kinds in data.LEADERS:
+            leader = self.person(username, "leader", u["gov"])
+            self.leaders[username] = f"{leader.full_name}（{title}）"
+            for kind in kinds:
+                self.leaders[kind] = self.leaders[username]
         for i, town in enumerate(self.towns + self.streets, start=1):
             self.editors[town.code] = self.person(f"lly{i:02d}", "unit_editor", town)
         for i, town in enumerate(self.towns[:5], start=1):
@@ -153,7 +233,8 @@ class Builder:
             self.person(f"zxwy{i:02d}", "inspector", u["ZXWYH"], scope=u["gov"])
         for i, town in enumerate(self.towns[:4], start=1):
             self.person(f"lly{i:02d}b", "unit_editor", town)
-        self.say(f"  人员 {User.objects.filter(is_active=True).count()} 名")
+        self.say(f"  人员 {User.objects.filter(is_active=True).count()} 名，"
+                 f"授权 {Membership.objects.count()} 条")
 
     def programmes(self):
         u = self.units
@@ -161,13 +242,14 @@ class Builder:
             code="ZDZ2026", name="2026年重点镇建设", kind="key_town",
             start_date=dt.date(2026, 1, 1), end_date=dt.date(2028, 12, 31), owner_unit=u["LGO"],
             reporting_day=25,
-            description="14个优先发展重点镇三年内镇区人口达到3万人以上；实行目标管理、年度考核、动态管理",
+            description="集中力量建设8个优先发展重点镇，力争通过2—3年时间镇区常住人口达到3万人以上，"
+                        "建成区（县）域经济新的支撑点；实行目标管理、年度考核、动态管理",
         )
         beauty = Programme.objects.create(
             code="MLCZ2026", name="2026年美丽城镇建设", kind="beautiful_town",
             start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 12, 31), owner_unit=u["LGO"],
             reporting_cycle="quarterly", reporting_day=25,
-            description="对标“五美”硬指标，挂图作战，按季结账通报",
+            description="建制镇（城关镇除外）对标“五美”和城乡融合体制机制要求，挂图作战，按季结账通报",
         )
         upgrade = Programme.objects.create(
             code="CSTZ2026", name="2026年城市提质", kind="city_upgrade",
@@ -200,17 +282,22 @@ class Builder:
                                   name="年度完成固定资产投资", subject_unit=town,
                                   value=Decimal(self.rng.randrange(3, 9)), measure_unit="亿元",
                                   due_date=dt.date(2026, 12, 31))
-        for town in self.towns[:8]:
+        for town in self.beautiful_towns():
             for dim in ("环境美", "生活美", "产业美", "人文美", "治理美"):
                 Target.objects.create(programme=beauty, level="annual", year=2026,
                                       name=f"{dim}达标", subject_unit=town, value=Decimal(80),
                                       measure_unit="分", due_date=dt.date(2026, 12, 31))
+        for town in self.beautiful_towns()[:3]:
+            Target.objects.create(programme=beauty, level="overall", name="创成省级美丽城镇样板",
+                                  subject_unit=town, value=Decimal(1), measure_unit="个",
+                                  due_date=dt.date(2026, 12, 31))
         county_div = u["gov"].division
         for name, value, unit, due in (
             ("2000年前建成老旧小区改造完成率", 100, "%", dt.date(2027, 6, 30)),
             ("既有住宅加装电梯", 40, "部", dt.date(2026, 12, 31)),
             ("小区物业管理覆盖率", 100, "%", dt.date(2026, 12, 31)),
             ("新增充电桩", 600, "个", dt.date(2026, 12, 31)),
+            ("居民满意度", 90, "%", dt.date(2027, 6, 30)),
         ):
             Target.objects.create(programme=upgrade, level="overall", name=name,
                                   subject_division=county_div, value=Decimal(value),
@@ -218,8 +305,13 @@ class Builder:
         # one liaison limited to one programme, to show programme-limited memberships
         m = Membership.objects.get(user__username="lly04b")
         MembershipProgramme.objects.create(membership=m, programme=key)
+        self.say(f"  工作计划 3 个，阶段 {Phase.objects.count()} 个，目标 {Target.objects.count()} 项")
         return [(key, self.key_town_tasks), (beauty, self.beautiful_town_tasks),
                 (upgrade, self.city_upgrade_tasks)]
+
+    def beautiful_towns(self) -> list[Unit]:
+        """Every town but the county seat (城关镇), as the 美丽城镇 rules have it."""
+        return [t for t in self.towns if t.short_name != "城关镇"]
 
     # ---- tasks ------------------------------------------------------------------------
     def _dates(self, programme: Programme) -> tuple[dt.date, dt.date]:
@@ -232,135 +324,235 @@ class Builder:
         due = dt.date(start.year + y, m + 1, 1) - dt.timedelta(days=1)
         return start, min(due, programme.end_date)
 
-    def _unit(self, code: str, town: Unit | None) -> Unit:
+    def _money(self, lo: int, hi: int) -> Decimal:
+        """A planned investment between lo and hi 万元: mostly whole 百元, some to the fen."""
+        amount = Decimal(self.rng.randint(lo * 100, hi * 100)) * 100
+        if self.rng.random() < 0.2:
+            amount += Decimal(self.rng.randint(0, 999999)) / 100
+        return amount
+
+    def _unit(self, code: str, town: Unit) -> Unit:
         return town if code in ("town", "street") else self.units[code]
 
-    def _tasks(self, programme: Programme, prefix: str, specs) -> int:
+    def _leader(self, programme: Programme, invest: Decimal) -> str:
+        if invest >= 8000 * WAN:  # the biggest projects are the county head's own
+            return self.leaders["xianzhang"]
+        return self.leaders[programme.kind]
+
+    def _responsible(self, lead_unit: Unit) -> tuple[str, str, User | None]:
+        """具体责任人: mostly the lead unit's liaison (linked to the account), else a colleague."""
+        editor = self.editors.get(lead_unit.code)
+        if editor is not None and self.rng.random() < 0.6:
+            return editor.full_name, editor.phone, editor
+        return self.name(), self.phone(), None
+
+    def _history(self, programme: Programme, start: dt.date, due: dt.date,
+                 status: str) -> Leaf:
+        """A leaf's pace and its 形象进度 period by period (the task is attached later)."""
+        stalled = status == "in_progress" and self.rng.random() < 0.04
+        pace = self.rng.choice([0.5, 0.75, 1.1, 1.2, 1.25, 1.3, 1.35, 1.4])
+        leaf = Leaf(task=None, coops=[], pace=pace, stalled=stalled,  # type: ignore[arg-type]
+                    invest_factor=self.rng.uniform(0.7, 1.0))
+        if status != "in_progress" or stalled:
+            return leaf
+        periods = REPORT_QUARTERS if programme.reporting_cycle == "quarterly" else REPORT_MONTHS
+        last = Decimal(0)
+        for key in periods:
+            period = progress.parse_period(key)
+            if period.last_day < start:
+                continue
+            # the figure as of the reporting day, with the month to the next report ahead of it
+            as_of = progress.reporting_deadline(period, programme.reporting_day)
+            share = progress.time_progress(start, due, as_of + dt.timedelta(days=30))
+            pct = Decimal(min(100, round(share * 100 * pace + self.rng.uniform(-4, 4), 1)))
+            pct = max(last, pct, Decimal(1)).quantize(FEN)
+            leaf.history.append((key, pct))
+            last = pct
+            if pct >= 100:
+                break  # finished: no more reports
+        return leaf
+
+    def _status(self, leaf: Leaf, due: dt.date, status: str) -> str:
+        if leaf.history and leaf.history[-1][1] >= 100:
+            return "closed" if due <= AS_OF and self.rng.random() < 0.4 else "completed"
+        return "not_started" if leaf.stalled else status
+
+    def _tasks(self, programme: Programme, prefix: str, specs) -> None:
         """specs: (name, category, requirement, lead, coop, (lo, hi), subs, town)."""
-        seq = 0
-        parents, children = [], []
-        for name, category, requirement, lead, coop, (lo, hi), subs, town in specs:
-            seq += 1
+        parents: list[tuple[Task, list[Unit]]] = []
+        kids: list[list[tuple[Task, Leaf]]] = []
+        for seq, (name, category, requirement, lead, coop, (lo, hi), subs, town) in enumerate(
+                specs, start=1):
             lead_unit = self._unit(lead, town)
             start, due = self._dates(programme)
-            invest = Decimal(self.rng.randint(lo, hi)) * WAN + Decimal(self.rng.randint(0, 99))
-            editor = self.editors.get(lead_unit.code)
+            invest = self._money(lo, hi)
             status = "not_started" if start > AS_OF else "in_progress"
+            person, phone, user = self._responsible(lead_unit)
+            opening = Decimal(0)
+            if start < dt.date(2026, 4, 1) and self.rng.random() < 0.25:
+                opening = yuan(invest * Decimal(self.rng.randint(5, 20)) / 100)
             task = Task(
                 programme=programme, code=f"{prefix}-{seq:03d}", seq=seq,
-                name=f"{town.short_name}{name}" if town is not None and lead != "town" and
-                lead != "street" else (f"{town.short_name}{name}" if town else name),
-                category=category, requirement=requirement,
-                responsible_leader=self.rng.choice(["张建国", "李卫东", "王志强", "陈国庆"]) + "（副县长）",
-                lead_unit=lead_unit,
-                responsible_person=editor.full_name if editor else self.name(),
-                responsible_phone=editor.phone if editor else self.phone(),
-                responsible_user=editor if editor and self.rng.random() < 0.6 else None,
+                name=f"{town.short_name}{name}", category=category, requirement=requirement,
+                responsible_leader=self._leader(programme, invest), lead_unit=lead_unit,
+                responsible_person=person, responsible_phone=phone, responsible_user=user,
                 start_date=start, due_date=due, planned_total_investment=invest,
-                opening_completed_investment=(invest * Decimal("0.1")).quantize(Decimal("0.01"))
-                if self.rng.random() < 0.15 else Decimal(0),
                 status=status,
             )
-            coops = [self._unit(c, town) for c in coop]
-            parents.append((task, coops, subs))
-        Task.objects.bulk_create([t for t, _, _ in parents])
-        links, plans = [], []
-        for task, coops, subs in parents:
-            links += [Cooperation(task=task, unit=c, seq=i) for i, c in enumerate(coops)
-                      if c != task.lead_unit]
-            for j, sub in enumerate(subs, start=1):
-                share = Decimal(self.rng.randint(20, 60)) / 100
-                child = Task(
-                    programme=programme, code=f"{task.code}-{j}", seq=task.seq, name=sub,
-                    category=task.category, requirement=f"{task.name}：{sub}",
-                    responsible_leader=task.responsible_leader, lead_unit=task.lead_unit,
-                    responsible_person=task.responsible_person,
-                    responsible_phone=task.responsible_phone,
-                    start_date=task.start_date, due_date=task.due_date,
-                    planned_total_investment=(task.planned_total_investment * share).quantize(
-                        Decimal("0.01")),
-                    status=task.status, parent=task,
-                )
-                children.append(child)
-        Task.objects.bulk_create(children)
-        Cooperation.objects.bulk_create(links)
-        nodes = []
-        for task in [t for t, _, subs in parents if not subs] + children:
-            plans.append(self._annual_plan(task))
-            nodes += self._nodes(task)
-        AnnualPlan.objects.bulk_create([p for p in plans if p is not None])
-        TimeNode.objects.bulk_create(nodes)
-        return len(parents) + len(children)
+            coops = [c for c in (self._unit(c, town) for c in coop) if c != lead_unit]
+            parents.append((task, coops))
+            children: list[tuple[Task, Leaf]] = []
+            if subs:
+                span = (due - start).days
+                shares = [self.rng.randint(2, 6) for _ in subs]
+                left = invest
+                for j, sub in enumerate(subs, start=1):
+                    amount = left if j == len(subs) else yuan(invest * shares[j - 1] / sum(shares))
+                    left -= amount
+                    c_start = start + dt.timedelta(days=span * (j - 1) // (2 * len(subs)))
+                    c_due = due - dt.timedelta(days=span * (len(subs) - j) // (3 * len(subs)))
+                    child = Task(
+                        programme=programme, code=f"{task.code}-{j}", seq=seq, name=sub,
+                        category=category, requirement=f"{task.name}：{sub}",
+                        responsible_leader=task.responsible_leader, lead_unit=lead_unit,
+                        responsible_person=person, responsible_phone=phone,
+                        responsible_user=user, start_date=c_start, due_date=c_due,
+                        planned_total_investment=amount,
+                        status="not_started" if c_start > AS_OF else "in_progress",
+                    )
+                    leaf = self._history(programme, c_start, c_due, child.status)
+                    child.status = self._status(leaf, c_due, child.status)
+                    leaf.task, leaf.coops = child, coops
+                    children.append((child, leaf))
+                done = [c.status for c, _ in children]
+                task.status = ("completed" if all(s in ("completed", "closed") for s in done)
+                               else "not_started" if all(s == "not_started" for s in done)
+                               else "in_progress")
+            else:
+                task.opening_completed_investment = opening
+                leaf = self._history(programme, start, due, status)
+                task.status = self._status(leaf, due, status)
+                leaf.task, leaf.coops = task, coops
+                self.leaves.append(leaf)
+            kids.append(children)
+        Task.objects.bulk_create([t for t, _ in parents])
+        for (parent, _), children in zip(parents, kids, strict=True):
+            for child, leaf in children:
+                child.parent = parent
+                self.leaves.append(leaf)
+        all_children = [c for children in kids for c, _ in children]
+        Task.objects.bulk_create(all_children)
+        Cooperation.objects.bulk_create(
+            [Cooperation(task=t, unit=c, seq=i) for t, coops in parents for i, c in enumerate(coops)]
+            + [Cooperation(task=c, unit=u, seq=i) for children, (_, coops) in zip(kids, parents,
+               strict=True) for c, _ in children for i, u in enumerate(coops)]
+        )
+        plans: list[AnnualPlan] = []
+        for (parent, _), children in zip(parents, kids, strict=True):
+            mine = [self._annual_plans(c) for c, _ in children] or [self._annual_plans(parent)]
+            plans += [p for ps in mine for p in ps]
+            if children:  # the parent's row shows its children's sums, year by year
+                years: dict[int, Decimal] = {}
+                for p in (p for ps in mine for p in ps):
+                    years[p.year] = years.get(p.year, Decimal(0)) + p.amount
+                plans += [AnnualPlan(task=parent, year=y, amount=a) for y, a in sorted(years.items())]
+        AnnualPlan.objects.bulk_create(plans)
+        n = len(parents) + len(all_children)
+        self.say(f"  {programme.name}：{n} 项任务（其中子任务 {len(all_children)} 项）")
 
-    def _annual_plan(self, task: Task) -> AnnualPlan | None:
-        if task.planned_total_investment == 0:
-            return None
-        share = Decimal(self.rng.choice([50, 60, 70, 80, 100])) / 100
-        return AnnualPlan(task=task, year=2026,
-                          amount=(task.planned_total_investment * share).quantize(Decimal("0.01")))
-
-    def _nodes(self, task: Task) -> list[TimeNode]:
-        span = (task.due_date - task.start_date).days
-        names = data.NODE_NAMES[: self.rng.randint(2, 4)]
-        out = []
-        for i, name in enumerate(names):
-            planned = task.start_date + dt.timedelta(days=span * (i + 1) // (len(names) + 1))
-            done = None
-            if planned < AS_OF and self.rng.random() < 0.75:
-                done = planned + dt.timedelta(days=self.rng.randint(-5, 12))
-                done = min(done, AS_OF)
-            out.append(TimeNode(task=task, seq=i + 1, name=name, planned_date=planned,
-                                done_on=done))
+    def _annual_plans(self, task: Task) -> list[AnnualPlan]:
+        """年度计划投资: what is left after the opening amount, spread over the years by days."""
+        rest = task.planned_total_investment - task.opening_completed_investment
+        first = max(task.start_date, dt.date(2026, 1, 1))
+        years = range(first.year, task.due_date.year + 1)
+        days = {y: (min(task.due_date, dt.date(y, 12, 31)) - max(first, dt.date(y, 1, 1))).days + 1
+                for y in years}
+        total_days = sum(days.values())
+        out, left = [], rest
+        for i, y in enumerate(years):
+            amount = left if i == len(years) - 1 else yuan(rest * days[y] / total_days)
+            left -= amount
+            out.append(AnnualPlan(task=task, year=y, amount=amount))
         return out
 
-    def key_town_tasks(self, programme: Programme) -> int:
+    def key_town_tasks(self, programme: Programme) -> None:
         specs = []
         for town_name in data.PRIORITY_TOWNS:
             town = self.units[town_name]
-            for tpl in self.rng.sample(data.KEY_TOWN_TASKS, 9):
-                name, cat, req, lead, coop, money, subs = tpl
-                specs.append((name, cat, req, lead, coop, money, subs, town))
-        return self._tasks(programme, "ZDZ", specs)
+            for tpl in self.rng.sample(data.KEY_TOWN_TASKS, 10):
+                specs.append((*tpl, town))
+        self._tasks(programme, "ZDZ", specs)
 
-    def beautiful_town_tasks(self, programme: Programme) -> int:
+    def beautiful_town_tasks(self, programme: Programme) -> None:
         specs = []
-        for town in self.towns:
+        for town in self.beautiful_towns():
             for tpl in data.BEAUTIFUL_TOWN_TASKS[: self.rng.randint(4, 6)]:
-                name, cat, req, lead, coop, money, subs = tpl
-                specs.append((name, cat, req, lead, coop, money, subs, town))
-        return self._tasks(programme, "MLCZ", specs)
+                specs.append((*tpl, town))
+        self._tasks(programme, "MLCZ", specs)
 
-    def city_upgrade_tasks(self, programme: Programme) -> int:
+    def city_upgrade_tasks(self, programme: Programme) -> None:
         specs = []
         for street in [*self.streets, self.units["城关镇"]]:
             for name, cat, req, lead, coop, money, subs in data.CITY_UPGRADE_TASKS:
                 if subs == "communities":
-                    subs = [f"{c.name}老旧小区改造" for c in street.division.children.all()]
+                    subs = [f"{c}老旧小区改造" for c in self.communities[street.code]]
                 specs.append((name, cat, req, lead, coop, money, subs, street))
-        return self._tasks(programme, "CSTZ", specs)
+        self._tasks(programme, "CSTZ", specs)
 
-    # ---- reports ----------------------------------------------------------------------
+    # ---- time nodes and reports ---------------------------------------------------------
+    def _nodes(self, leaf: Leaf) -> list[TimeNode]:
+        """Milestones spread over the task; finished tasks have done them all."""
+        task = leaf.task
+        span = (task.due_date - task.start_date).days
+        names = data.NODE_NAMES[-self.rng.randint(2, 4):]
+        finished = task.status in ("completed", "closed")
+        end = (progress.reporting_deadline(progress.parse_period(leaf.history[-1][0]), 25)
+               if finished else AS_OF)
+        out: list[TimeNode] = []
+        previous, missed = task.start_date, False
+        for i, name in enumerate(names):
+            planned = task.start_date + dt.timedelta(days=span * (i + 1) // (len(names) + 1))
+            done = None
+            if finished:
+                done = min(planned, end) - dt.timedelta(days=self.rng.randint(0, 10))
+            elif leaf.stalled or missed:
+                done = None  # a node is not done before the one ahead of it
+            elif planned < AS_OF and self.rng.random() < (0.85 if leaf.pace >= 1 else 0.4):
+                done = min(planned + dt.timedelta(days=self.rng.randint(-5, 12)), AS_OF)
+            else:
+                missed = True
+            if done is not None:
+                done = previous = max(done, previous)
+            out.append(TimeNode(task=task, seq=i + 1, name=name, planned_date=planned,
+                                done_on=done))
+        return out
+
+    @staticmethod
+    def _situation(nodes: list[TimeNode], day: dt.date) -> str:
+        done = [n for n in nodes if n.done_on and n.done_on <= day]
+        parts = [data.NODE_PHRASES[done[-1].name][0]] if done else []
+        todo = [n for n in nodes if not (n.done_on and n.done_on <= day)]
+        if todo:
+            parts.append(data.NODE_PHRASES[todo[0].name][1])
+        return "，".join(parts)
+
     def reports(self) -> None:
-        tasks = list(Task.objects.filter(children__isnull=True).select_related("programme")
-                     .prefetch_related("cooperations"))
+        nodes: list[TimeNode] = []
         rows: list[ProgressReport] = []
         corrections: list[tuple[ProgressReport, ProgressReport]] = []
-        for task in tasks:
+        for leaf in self.leaves:
+            task = leaf.task
+            mine = self._nodes(leaf)
+            nodes += mine
             programme = task.programme
-            periods = REPORT_QUARTERS if programme.reporting_cycle == "quarterly" else REPORT_MONTHS
-            # most units keep pace (reports run a month behind today), some fall behind
-            pace = self.rng.choice([0.5, 0.75, 1.1, 1.2, 1.25, 1.3, 1.35, 1.4])
+            quarterly = programme.reporting_cycle == "quarterly"
             reporter = self.editors.get(task.lead_unit.code)
-            plan = task.planned_total_investment * Decimal("0.8")
-            last_pct = Decimal(0)
-            for key in periods:
+            base = task.planned_total_investment - task.opening_completed_investment
+            last_pct, cumulative = Decimal(0), task.opening_completed_investment
+            for key, pct in leaf.history:
                 period = progress.parse_period(key)
-                if period.last_day < task.start_date:
-                    continue
-                share = progress.time_progress(task.start_date, task.due_date, period.last_day)
-                pct = Decimal(min(100, round(share * 100 * pace + self.rng.uniform(-4, 4), 1)))
-                pct = max(last_pct, pct).quantize(Decimal("0.01"))
-                money = (plan * (pct - last_pct) / 100).quantize(Decimal("0.01"))
+                money = yuan(base * (pct - last_pct) / 100 * Decimal(str(round(leaf.invest_factor, 2))))
+                cumulative += money
                 last_pct = pct
                 deadline = progress.reporting_deadline(period, programme.reporting_day)
                 late = self.rng.random() < 0.1
@@ -368,14 +560,17 @@ class Builder:
                                               else -self.rng.randint(0, 5))
                 at = timezone.make_aware(dt.datetime.combine(day, dt.time(
                     self.rng.randint(8, 17), self.rng.randint(0, 59))))
+                behind = pct < Decimal(progress.time_progress(
+                    task.start_date, task.due_date, period.last_day) * 100)
                 report = ProgressReport(
                     task=task, period=key, reporting_unit=task.lead_unit, physical_progress=pct,
                     investment=money,
-                    progress_text=f"已完成{task.name}形象进度{pct}%，本期完成投资"
-                                  f"{(money / WAN).quantize(Decimal('0.01'))}万元",
-                    problems=self.rng.choice(data.PROBLEMS) if pace < 1 else "",
+                    progress_text=(f"{self._situation(mine, period.last_day)}。形象进度{pct:.0f}%，"
+                                   f"{'本季度' if quarterly else '本月'}完成投资{money / WAN:.2f}万元，"
+                                   f"累计完成投资{cumulative / WAN:.2f}万元。"),
+                    problems=self.rng.choice(data.PROBLEMS) if behind else "",
                     next_steps=self.rng.choice(data.NEXT_STEPS),
-                    coordination=self.rng.choice(data.COORDINATION) if pace < 1 else "",
+                    coordination=self.rng.choice(data.COORDINATION) if behind else "",
                     reporter=reporter, reporter_name=reporter.full_name if reporter else "",
                     submitted_at=at,
                 )
@@ -387,25 +582,85 @@ class Builder:
                         for f in ProgressReport._meta.concrete_fields if f.attname != "id"
                     })
                     fixed.is_current = True
-                    fixed.physical_progress = pct
                     report.physical_progress = max(Decimal(0), pct - 5)
                     fixed.submitted_at = at + dt.timedelta(days=2)
-                    fixed.progress_text += "（更正）"
+                    fixed.progress_text += "（更正：形象进度填报有误）"
                     corrections.append((report, fixed))
                 rows.append(report)
-                for coop in list(task.cooperations.all())[:1]:
+                for coop in leaf.coops[:1]:
                     if self.rng.random() < 0.25:
+                        helper = self.editors.get(coop.code)
+                        extra = (yuan(money * Decimal(self.rng.randint(5, 20)) / 100)
+                                 if self.rng.random() < 0.2 else Decimal(0))
                         rows.append(ProgressReport(
-                            task=task, period=key, reporting_unit_id=coop.unit_id,
-                            physical_progress=pct, investment=Decimal(0),
-                            progress_text="配合完成相关审批与协调工作",
-                            submitted_at=at, reporter=self.editors.get(coop.unit.code),
+                            task=task, period=key, reporting_unit=coop, physical_progress=pct,
+                            investment=extra, progress_text=self.rng.choice(data.COOP_TEXTS),
+                            reporter=helper, reporter_name=helper.full_name if helper else "",
+                            submitted_at=at + dt.timedelta(hours=self.rng.randint(1, 30)),
                         ))
-            if last_pct >= 100 and task.due_date <= AS_OF:
-                task.status = "completed" if self.rng.random() < 0.6 else "closed"
-                task.save(update_fields=["status"])
+        TimeNode.objects.bulk_create(nodes)
+        self.say(f"  时间节点 {len(nodes)} 个（已完成 {sum(1 for n in nodes if n.done_on)} 个）")
         ProgressReport.objects.bulk_create(rows)
         for old, fixed in corrections:
             fixed.supersedes = old
         ProgressReport.objects.bulk_create([f for _, f in corrections])
         self.say(f"  进度报送 {len(rows) + len(corrections)} 条（其中更正 {len(corrections)} 条）")
+
+
+# ---- the same data everywhere -------------------------------------------------------------
+
+def _plain(value) -> object:
+    if isinstance(value, Decimal):
+        return f"{value:.4f}"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def fingerprint() -> str:
+    """A digest of the demo's data by natural keys (codes, usernames), never by ids or by the
+    database's ordering: equal digests mean equal data, e.g. on SQLite and on PostgreSQL."""
+    queries = {
+        "division": Division.objects.values_list("code", "gb2260", "name", "level", "parent__code"),
+        "unit": Unit.objects.values_list("code", "name", "short_name", "kind", "division__code",
+                                         "parent__code", "path"),
+        "user": User.objects.values_list("username", "full_name", "phone", "unit__code",
+                                         "is_active", "is_staff", "is_superuser"),
+        "membership": Membership.objects.values_list("user__username", "role", "unit__code"),
+        "membership_programme": MembershipProgramme.objects.values_list(
+            "membership__user__username", "membership__role", "programme__code"),
+        "programme": Programme.objects.values_list(
+            "code", "name", "kind", "start_date", "end_date", "owner_unit__code",
+            "reporting_cycle", "reporting_day", "description"),
+        "phase": Phase.objects.values_list("programme__code", "seq", "name", "start_date",
+                                           "end_date"),
+        "target": Target.objects.values_list(
+            "programme__code", "phase__seq", "level", "year", "name", "subject_division__code",
+            "subject_unit__code", "value", "measure_unit", "due_date"),
+        "task": Task.objects.values_list(
+            "programme__code", "code", "seq", "name", "category", "requirement",
+            "responsible_leader", "lead_unit__code", "responsible_person", "responsible_phone",
+            "responsible_user__username", "start_date", "due_date", "weight",
+            "planned_total_investment", "opening_completed_investment", "status", "notes",
+            "parent__code"),
+        "cooperation": Cooperation.objects.values_list("task__programme__code", "task__code",
+                                                       "unit__code", "seq"),
+        "annual_plan": AnnualPlan.objects.values_list("task__programme__code", "task__code",
+                                                      "year", "amount"),
+        "time_node": TimeNode.objects.values_list("task__programme__code", "task__code", "seq",
+                                                  "name", "planned_date", "done_on"),
+        "report": ProgressReport.objects.values_list(
+            "task__programme__code", "task__code", "period", "reporting_unit__code",
+            "physical_progress", "investment", "progress_text", "problems", "next_steps",
+            "coordination", "reporter__username", "reporter_name", "submitted_at", "is_current",
+            "supersedes__submitted_at"),
+    }
+    digest = hashlib.sha256()
+    for name, qs in queries.items():
+        rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False) for row in qs)
+        digest.update(f"{name}:{len(rows)}\n".encode())
+        for row in rows:
+            digest.update(row.encode() + b"\n")
+    return digest.hexdigest()
