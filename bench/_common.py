@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 PG_ADMIN_URL = os.environ.get("PG_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
-PG_BENCH_DB = "chengzhen_bench"
+PG_BENCH_DB = f"chengzhen_bench_{os.getpid()}"  # one per run: two runs at once do not clash
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,19 +41,21 @@ def run_each(script: str, args: list[str] | None = None) -> list[dict]:
             targets.append(("PostgreSQL", _pg_url(PG_BENCH_DB)))
         else:
             print(f"(PostgreSQL not reachable at {PG_ADMIN_URL}: skipped)", file=sys.stderr)
-        for name, url in targets:
-            env = {**os.environ, "DATABASE_URL": url, "CHENGZHEN_DATA_DIR": tmp,
-                   "DJANGO_SETTINGS_MODULE": "chengzhen.settings"}
-            out = subprocess.run([sys.executable, script, "--measure", *(args or [])], env=env,
-                                 capture_output=True, text=True, cwd=ROOT)
-            if out.returncode != 0:
-                print(out.stdout, out.stderr, file=sys.stderr)
-                raise SystemExit(f"{script} failed on {name}")
-            result = json.loads(out.stdout.strip().splitlines()[-1])
-            result["database"] = name
-            results.append(result)
-        if len(targets) > 1:
-            _pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+        try:
+            for name, url in targets:
+                env = {**os.environ, "DATABASE_URL": url, "CHENGZHEN_DATA_DIR": tmp,
+                       "DJANGO_SETTINGS_MODULE": "chengzhen.settings"}
+                out = subprocess.run([sys.executable, script, "--measure", *(args or [])],
+                                     env=env, capture_output=True, text=True, cwd=ROOT)
+                if out.returncode != 0:
+                    print(out.stdout, out.stderr, file=sys.stderr)
+                    raise SystemExit(f"{script} failed on {name}")
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                result["database"] = name
+                results.append(result)
+        finally:
+            if len(targets) > 1:
+                _pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
     return results
 
 
