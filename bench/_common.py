@@ -36,7 +36,7 @@ def run_each(script: str, args: list[str] | None = None) -> list[dict]:
     """Run ``script --measure`` on SQLite and on PostgreSQL; return their JSON results."""
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite3")]
+        targets = [("SQLite", "")]  # the embedded default: ./var is CHENGZHEN_DATA_DIR
         if _pg(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}") and _pg(f"CREATE DATABASE {PG_BENCH_DB}"):
             targets.append(("PostgreSQL", _pg_url(PG_BENCH_DB)))
         else:
@@ -44,7 +44,7 @@ def run_each(script: str, args: list[str] | None = None) -> list[dict]:
         try:
             for name, url in targets:
                 env = {**os.environ, "DATABASE_URL": url, "CHENGZHEN_DATA_DIR": tmp,
-                       "DJANGO_SETTINGS_MODULE": "chengzhen.settings"}
+                       "DJANGO_SETTINGS_MODULE": "chengzhen.settings", "BENCH_DB": name}
                 out = subprocess.run([sys.executable, script, "--measure", *(args or [])],
                                      env=env, capture_output=True, text=True, cwd=ROOT)
                 if out.returncode != 0:

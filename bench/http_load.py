@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import run_each, setup_django, table  # noqa: E402
+from _common import ROOT, run_each, setup_django, table  # noqa: E402
 
 WORKERS = 4
 LIAISON = "lly02"  # 青石镇's liaison in the demo county
@@ -118,9 +118,12 @@ def measure(seconds: int) -> dict:
     connections.close_all()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    log_path = ROOT / "bench" / "out" / f"http-server-{os.environ.get('BENCH_DB', 'db')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "chengzhen"), "serve", "--port", str(port),
-         "--workers", str(WORKERS)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         "--workers", str(WORKERS)], stdout=log, stderr=log,
         env={**os.environ, "CHENGZHEN_DEBUG": "0"})
     try:
         for _ in range(100):

@@ -69,21 +69,30 @@ TEMPLATES = [
 ]
 
 
+# SQLite, wherever its file is: WAL, immediate transactions and a busy timeout, so the web
+# server, the worker and the scheduler write side by side instead of failing "locked".
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
-        return dj_database_url.parse(url, conn_max_age=60)
+        db = dj_database_url.parse(url, conn_max_age=60)
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            db["OPTIONS"] = {**SQLITE_OPTIONS, **db.get("OPTIONS", {})}
+        return db
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "chengzhen.sqlite3",
         # a file, not memory, so tests can hand the database to a `chengzhen` subprocess
         "TEST": {"NAME": str(DATA_DIR / "test-chengzhen.sqlite3")},
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+        "OPTIONS": SQLITE_OPTIONS,
+        "CONN_MAX_AGE": 60,  # a gunicorn worker keeps its connection (and its PRAGMAs)
     }
 
 
@@ -156,3 +165,14 @@ SPECTACULAR_SETTINGS = {
 # Background work: Django's task framework with a database-backed queue; `chengzhen db_worker`
 # runs the jobs (make run starts one beside the web server).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Errors (a 500's traceback) go to stderr whatever DEBUG says, so gunicorn's log has them.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "chengzhen": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -170,7 +170,8 @@ class _Planner:
         self.grants = grants_for(user)
         tasks = Task.objects.filter(programme=programme)
         if lock:
-            tasks = tasks.select_for_update()
+            # this table's rows only, in id order: no joined programme row is locked
+            tasks = tasks.select_for_update(of=("self",)).order_by("pk")
         self.existing: dict[str, Task] = {t.code: t for t in tasks}
         self.usernames = dict(User.objects.values_list("username", "pk"))
         self.by_id = {t.pk: t for t in self.existing.values()}

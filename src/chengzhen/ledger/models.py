@@ -57,7 +57,7 @@ class Task(TrackedModel):
     )
 
     class Meta:
-        ordering = ["programme", "seq", "code"]
+        ordering = ["programme_id", "seq", "code"]
         verbose_name = "任务"
         verbose_name_plural = "任务"
         constraints = [
@@ -88,7 +88,7 @@ class Cooperation(TrackedModel):
     seq = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["task", "seq"]
+        ordering = ["task_id", "seq"]
         verbose_name = "配合单位"
         verbose_name_plural = "配合单位"
         constraints = [models.UniqueConstraint(fields=["task", "unit"], name="cooperation_unique")]
@@ -102,7 +102,7 @@ class AnnualPlan(TrackedModel):
     amount = models.DecimalField("年度计划投资（元）", **MONEY)
 
     class Meta:
-        ordering = ["task", "year"]
+        ordering = ["task_id", "year"]
         verbose_name = "年度计划投资"
         verbose_name_plural = "年度计划投资"
         constraints = [
@@ -121,7 +121,7 @@ class TimeNode(TrackedModel):
     done_on = models.DateField("完成日期", null=True, blank=True)
 
     class Meta:
-        ordering = ["task", "seq", "planned_date"]
+        ordering = ["task_id", "seq", "planned_date"]
         verbose_name = "时间节点"
         verbose_name_plural = "时间节点"
 
@@ -160,7 +160,7 @@ class ProgressReport(TrackedModel):
     )
 
     class Meta:
-        ordering = ["task", "period", "reporting_unit", "submitted_at"]
+        ordering = ["task_id", "period", "reporting_unit_id", "submitted_at"]
         verbose_name = "进度报送"
         verbose_name_plural = "进度报送"
         constraints = [
@@ -201,7 +201,7 @@ class Evidence(TrackedModel):
     uploaded_at = models.DateTimeField("上传时间")
 
     class Meta:
-        ordering = ["report", "uploaded_at"]
+        ordering = ["report_id", "uploaded_at"]
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
 

@@ -261,8 +261,9 @@ def submit_report(user, task: Task, *, period: str, unit: Unit,
         if found:
             raise Refused(found)
         key = progress.parse_period(period).key
-        current = (ProgressReport.objects.select_for_update()
-                   .filter(task=task, period=key, reporting_unit=unit, is_current=True).first())
+        current = (ProgressReport.objects.select_for_update(of=("self",))
+                   .filter(task=task, period=key, reporting_unit=unit, is_current=True)
+                   .order_by("pk").first())
         if current is not None and not supersede:
             raise Refused([Problem(column="报送期", reason=(
                 f"{unit} 已报送 {key} 的进度；如需更正请选择“更正”"))])

@@ -54,8 +54,9 @@ class VersionedForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk is not None:
             # locked until the admin's transaction ends, so no one slips in before the save
-            stored = (type(self.instance)._base_manager.select_for_update()
-                      .filter(pk=self.instance.pk).values_list("version", flat=True).first())
+            stored = (type(self.instance)._base_manager.select_for_update(of=("self",))
+                      .filter(pk=self.instance.pk).order_by().values_list("version", flat=True)
+                      .first())
             expected = data.get("expected_version")
             if expected is None and "expected_version" in self.fields:
                 raise forms.ValidationError("缺少打开时的版本号，请重新打开后再改。")

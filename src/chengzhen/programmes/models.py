@@ -64,7 +64,7 @@ class Phase(TrackedModel):
     end_date = models.DateField("结束日期")
 
     class Meta:
-        ordering = ["programme", "seq"]
+        ordering = ["programme_id", "seq"]
         verbose_name = "阶段"
         verbose_name_plural = "阶段"
 
@@ -98,7 +98,7 @@ class Target(TrackedModel):
     description = models.TextField("说明", blank=True)
 
     class Meta:
-        ordering = ["programme", "level", "name"]
+        ordering = ["programme_id", "level", "name"]
         verbose_name = "目标"
         verbose_name_plural = "目标"
         constraints = [

@@ -341,3 +341,20 @@ def test_command_dry_run_prints_create_update_unchanged(county, tmp_path, capsys
         "预览（未写入）：新增 1 项，修改 1 项，不变 1 项",
     ]
     assert err.splitlines() == ["注意：b.xlsx:台账:6:完成状态: 完成状态“滞后”由系统计算，按“推进中”导入"]
+
+
+def test_import_locks_only_task_rows(county, make_task, tmp_path):
+    """The import locks the programme's task rows, never the joined programme row (that would
+    block every other writer's foreign-key check on it while the import holds the audit lock)."""
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks (its immediate transactions serialise writers)")
+    make_task("A1")
+    path = write(tmp_path / "t.xlsx", [row()])
+    with CaptureQueriesContext(connection) as queries:
+        import_ledger(county.users["supervisor"], county.programme, path)
+    locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert any("ledger_task" in sql for sql in locking)
+    for sql in locking:
+        assert " FOR UPDATE OF " in sql or " JOIN " not in sql, sql

@@ -167,6 +167,65 @@ def test_concurrent_corrections_leave_one_current_report(county, make_task):
     assert reports.count() == 5 and reports.filter(is_current=True).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reports_of_one_unit_on_many_tasks_never_deadlock(county, make_task):
+    """Found under load: locking the current report also locked the unit row (a join from
+    the model's ordering), and a second submission's commit-time foreign-key check on that
+    unit waited for it while holding the audit chain's lock — a deadlock on PostgreSQL."""
+    import threading
+
+    from django.db import connection
+
+    tasks = [make_task(f"D{i}") for i in range(8)]
+    editor, unit = county.users["editor_a"], county.units["town_a"]
+    for task in tasks:
+        services.submit_report(editor, task, period="2026-05", unit=unit, physical_progress="1")
+    barrier, errors = threading.Barrier(4), []
+
+    def submit(worker: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(12):
+                services.submit_report(editor, tasks[(worker + i) % len(tasks)], period="2026-05",
+                                       unit=unit, physical_progress=i, supersede=True)
+        except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert ProgressReport.objects.filter(is_current=True).count() == len(tasks)
+    assert ProgressReport.objects.count() == len(tasks) + 48
+
+
+def test_row_locks_take_only_the_row_itself(county, make_task):
+    """No SELECT … FOR UPDATE of a ledger action locks a joined row (FOR UPDATE OF names the
+    table): a locked unit or programme row would block other writers' foreign-key checks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks (its immediate transactions serialise writers)")
+    task = make_task("L1")
+    editor, unit = county.users["editor_a"], county.units["town_a"]
+    with CaptureQueriesContext(connection) as queries:
+        services.submit_report(editor, task, period="2026-05", unit=unit, physical_progress="1")
+        services.submit_report(editor, task, period="2026-05", unit=unit, physical_progress="2",
+                               supersede=True)
+        services.update_task(editor, task, expected_version=task.version, name="改名")
+        node = task.time_nodes.create(name="开工", planned_date=dt.date(2026, 3, 1))
+        services.complete_time_node(editor, node, dt.date(2026, 3, 1))
+    locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert locking
+    for sql in locking:  # a join locks the joined rows too, unless FOR UPDATE OF names one
+        assert " FOR UPDATE OF " in sql or " JOIN " not in sql, sql
+
+
 # ---- refusals leave the database and the audit chain as they were ---------------------------
 
 def snapshot() -> tuple:
