@@ -18,7 +18,7 @@ from chengzhen.org.models import Unit
 from chengzhen.org.permissions import restrict
 
 from . import services
-from .filters import PARAMS, TaskFilter
+from .filters import PARAMS, TaskFilter, task_rows
 from .models import Cooperation, Evidence, ProgressReport, Task, TimeNode
 from .queries import with_progress
 
@@ -131,16 +131,16 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         base = Task.objects.select_related("programme", "lead_unit", "parent").prefetch_related(
             _coop_prefetch())
-        if self.action == "list":
-            f = TaskFilter.from_params(self.request.query_params)
-            if f.errors:
-                raise ValidationError(f.errors)
-            return f.apply(base, self.request.user)
         return with_progress(restrict(base, self.request.user)).order_by("pk")
 
     @extend_schema(parameters=FILTER_PARAMETERS)
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        f = TaskFilter.from_params(request.query_params)
+        if f.errors:
+            raise ValidationError(f.errors)
+        rows = task_rows(f.apply(Task.objects.all(), request.user), cooperations=True)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()

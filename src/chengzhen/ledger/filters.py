@@ -5,21 +5,27 @@ by name, and applies everything in the database — on top of ``restrict`` (what
 read) and ``with_progress`` (the computed columns), so 滞后 and overdue filter like any field.
 Search is substring matching over name, code and requirement, the same on SQLite and
 PostgreSQL (no word segmentation needed for Chinese).
+
+Pages of a list are read in two steps (``TaskRows``): first the page's ids, filtered and
+sorted in the database with only the computed columns the filter or sort needs, then the
+full computed columns for those fifty rows alone. A database sorting 10,000 tasks would
+otherwise work out every computed column of every task before it keeps fifty.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, restrict
 
 from .choices import FINISHED_STATUSES, TaskStatus
-from .models import Task
+from .models import Cooperation, Task
 from .queries import today_local, with_progress
 
 SORTS = {
@@ -88,14 +94,34 @@ class TaskFilter:
                 f.errors["sort"] = f"不能按 {sort!r} 排序"
         return f
 
-    def apply(self, qs: QuerySet[Task], user, today: dt.date | None = None) -> QuerySet[Task]:
+    def computed_columns(self) -> set[str]:
+        """The computed columns this filter and its sort read."""
+        columns = set()
+        if self.lagging is not None:
+            columns.add("lagging")
+        if self.overdue is not None or self.sort == "overdue":
+            columns.add("days_overdue")
+        if self.sort in ("progress", "-progress"):
+            columns.add("physical_progress")
+        if self.sort == "lag":
+            columns.update(("physical_progress", "time_progress"))
+        return columns
+
+    def apply(self, qs: QuerySet[Task], user, today: dt.date | None = None,
+              columns: tuple[str, ...] = ()) -> QuerySet[Task]:
+        """The tasks ``user`` may read that pass the filter, in its order; annotated with the
+        computed columns the filter needs and those named in ``columns``."""
         today = today or today_local()
-        qs = with_progress(restrict(qs, user, Action.READ), today=today)
+        qs = restrict(qs, user, Action.READ)
+        needed = self.computed_columns() | set(columns)
+        if needed:
+            qs = with_progress(qs, today=today, columns=tuple(sorted(needed)))
         if self.programme:
             qs = qs.filter(programme__code=self.programme)
         if self.unit is not None:
-            qs = qs.filter(Q(lead_unit__path__startswith=self.unit.path)
-                           | Q(cooperations__unit__path__startswith=self.unit.path)).distinct()
+            qs = qs.filter(Q(lead_unit__path__startswith=self.unit.path) | Exists(
+                Cooperation.objects.filter(task_id=OuterRef("pk"),
+                                           unit__path__startswith=self.unit.path)))
         if self.status:
             qs = qs.filter(status=self.status)
         if self.lagging is not None:
@@ -113,7 +139,8 @@ class TaskFilter:
         if self.q:
             qs = qs.filter(Q(name__icontains=self.q) | Q(code__icontains=self.q)
                            | Q(requirement__icontains=self.q))
-        qs = qs.annotate(lagging_points=F("physical_progress") - F("time_progress") * 100)
+        if self.sort == "lag":
+            qs = qs.annotate(lagging_points=F("physical_progress") - F("time_progress") * 100)
         return qs.order_by(*SORTS[self.sort])
 
     def querystring(self, **changes) -> str:
@@ -126,3 +153,58 @@ class TaskFilter:
                   "due_within": "" if self.due_within is None else self.due_within}
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+class TaskRows:
+    """A filtered, sorted task list that Django's paginator (and DRF's) slices by id first.
+
+    ``keys`` is the filtered queryset (``TaskFilter.apply``); a slice reads the ids of that
+    slice, then ``load`` fetches those tasks with every computed column, in the same order.
+    """
+
+    def __init__(self, keys: QuerySet[Task], load: Callable[[list[int]], QuerySet[Task]]):
+        self.keys, self.load = keys, load
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.keys.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Task]:
+        if not isinstance(index, slice):
+            return self[index:index + 1][0]
+        ids = list(self.keys.values_list("pk", flat=True)[index])
+        found = {t.pk: t for t in self.load(ids)}
+        return [found[pk] for pk in ids if pk in found]
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self[0:self.count()])
+
+
+def task_rows(keys: QuerySet[Task], today: dt.date | None = None,
+              cooperations: bool = False) -> TaskRows:
+    """``keys`` as ``TaskRows`` loading each slice with programme, lead unit and parent (and
+    the ordered cooperating units when ``cooperations``) and every computed column."""
+
+    def load(ids: list[int]) -> QuerySet[Task]:
+        qs = with_progress(Task.objects.filter(pk__in=ids), today=today).select_related(
+            "programme", "lead_unit", "parent")
+        if cooperations:
+            qs = qs.prefetch_related(Prefetch(
+                "cooperations", Cooperation.objects.select_related("unit").order_by("seq")))
+        return qs.order_by()
+
+    return TaskRows(keys, load)
+
+
+def first_rows(*keysets: QuerySet[Task], n: int, today: dt.date | None = None) -> list[list[Task]]:
+    """The first ``n`` tasks of each filtered queryset, their computed columns read in one
+    query for all of them (the home page's several short lists)."""
+    id_lists = [list(keys.values_list("pk", flat=True)[:n]) for keys in keysets]
+    wanted = sorted({pk for ids in id_lists for pk in ids})
+    found = {t.pk: t for t in task_rows(Task.objects.none(), today).load(wanted)} if wanted else {}
+    return [[found[pk] for pk in ids if pk in found] for ids in id_lists]

@@ -92,45 +92,73 @@ def _money_sum(reports) -> Coalesce:
                     output_field=MONEY_FIELD)
 
 
+COLUMNS = ("time_progress", "physical_progress", "lagging", "days_overdue",
+           "cumulative_investment", "year_investment", "year_plan", "investment_rate")
+# what each computed column is built from (annotated first)
+NEEDS = {"lagging": ("time_progress", "physical_progress"),
+         "investment_rate": ("year_investment", "year_plan")}
+
+
 def with_progress(qs: models.QuerySet[Task], today: dt.date | None = None,
-                  year: int | None = None) -> models.QuerySet[Task]:
-    """Annotate tasks with every computed ledger column.
+                  year: int | None = None,
+                  columns: tuple[str, ...] | frozenset[str] = COLUMNS) -> models.QuerySet[Task]:
+    """Annotate tasks with the computed ledger columns (all of them unless ``columns`` names
+    some; what those are built from comes along).
 
     Annotations: ``time_progress`` (0–1), ``physical_progress`` (%), ``lagging`` (bool),
     ``days_overdue``, ``cumulative_investment``, ``year_investment``, ``year_plan`` (yuan) and
     ``investment_rate`` (0–1, null without a plan) for ``year`` (default: today's year).
+    Building these expressions costs the ORM more than the database spends on a page of
+    rows, so a filter asks only for the columns it filters or sorts on.
     """
+    wanted = set(columns)
+    for name in list(wanted):
+        wanted.update(NEEDS.get(name, ()))
+    unknown = wanted - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown computed columns: {sorted(unknown)}")
     today = today or today_local()
     year = year or today.year
     today_day = Value((today - EPOCH).days)
     start, due = EpochDay("start_date"), EpochDay("due_date")
-    share = Cast(today_day - start + 1, FloatField()) / Cast(due - start + 1, FloatField())
     current = ProgressReport.objects.filter(task_id=OuterRef("pk"), is_current=True)
-    year_plan = AnnualPlan.objects.filter(task_id=OuterRef("pk"), year=year).values("amount")[:1]
     unfinished = ~Q(status__in=FINISHED_STATUSES)
-    return qs.annotate(
-        time_progress=Greatest(Value(0.0), Least(Value(1.0), share), output_field=FloatField()),
-        physical_progress=Case(
+    annotations = {}
+    if "time_progress" in wanted:
+        share = Cast(today_day - start + 1, FloatField()) / Cast(due - start + 1, FloatField())
+        annotations["time_progress"] = Greatest(Value(0.0), Least(Value(1.0), share),
+                                                output_field=FloatField())
+    if "physical_progress" in wanted:
+        annotations["physical_progress"] = Case(
             When(Exists(Task.objects.filter(parent_id=OuterRef("pk"))),
                  then=Coalesce(_rolled_up_progress(), Value(0.0))),
             default=Coalesce(_lead_progress(), Value(0.0)),
             output_field=FloatField(),
-        ),
-        lagging=Case(
+        )
+    if "lagging" in wanted:
+        annotations["lagging"] = Case(
             When(unfinished & Q(physical_progress__lt=F("time_progress") * 100), then=Value(True)),
             default=Value(False), output_field=models.BooleanField(),
-        ),
-        days_overdue=Case(
+        )
+    if "days_overdue" in wanted:
+        annotations["days_overdue"] = Case(
             When(unfinished & Q(due_date__lt=today), then=today_day - due),
             default=Value(0), output_field=models.IntegerField(),
-        ),
-        cumulative_investment=F("opening_completed_investment") + _money_sum(current),
-        year_investment=_money_sum(current.filter(period__startswith=str(year))),
-        year_plan=Coalesce(Subquery(year_plan, output_field=MONEY_FIELD),
-                           Value(Decimal("0.00")), output_field=MONEY_FIELD),
-        investment_rate=Case(
+        )
+    if "cumulative_investment" in wanted:
+        annotations["cumulative_investment"] = (F("opening_completed_investment")
+                                                + _money_sum(current))
+    if "year_investment" in wanted:
+        annotations["year_investment"] = _money_sum(current.filter(period__startswith=str(year)))
+    if "year_plan" in wanted:
+        year_plan = AnnualPlan.objects.filter(task_id=OuterRef("pk"), year=year).values(
+            "amount")[:1]
+        annotations["year_plan"] = Coalesce(Subquery(year_plan, output_field=MONEY_FIELD),
+                                            Value(Decimal("0.00")), output_field=MONEY_FIELD)
+    if "investment_rate" in wanted:
+        annotations["investment_rate"] = Case(
             When(year_plan__gt=0, then=Cast("year_investment", FloatField())
                  / Cast("year_plan", FloatField())),
             default=None, output_field=FloatField(),
-        ),
-    )
+        )
+    return qs.annotate(**annotations)

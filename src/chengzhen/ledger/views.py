@@ -14,15 +14,17 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chengzhen.audit.models import AuditRecord
-from chengzhen.org.permissions import Action, can, restrict
+from chengzhen.org.access import UNIT_EDITOR
+from chengzhen.org.permissions import Action, can, grants_for, restrict
 from chengzhen.problems import Refused
 from chengzhen.programmes.models import Programme
 
-from . import progress, services
-from .filters import TaskFilter
+from . import overview, progress, services
+from .filters import TaskFilter, first_rows, task_rows
 from .models import Cooperation, Evidence, ProgressReport, Task, TimeNode
 from .queries import today_local, with_progress
 
@@ -36,22 +38,48 @@ def _programmes(user):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """What is mine and due soon, and what is late, for whoever logs in."""
-    today = today_local()
-    base = Task.objects.select_related("programme", "lead_unit")
-    due = TaskFilter(due_within=30, sort="due").apply(base, request.user, today)
-    late = TaskFilter(sort="overdue").apply(base, request.user, today).filter(
+    """The home page per role: a unit liaison sees what their units still owe this period
+    and what is theirs; a supervisor, leader or inspector also sees how every unit stands;
+    everyone sees what is due within 30 days and what is lagging or overdue."""
+    user, today = request.user, today_local()
+    grants = grants_for(user)
+    programmes = list(_programmes(user))
+    periods = overview.due_periods(programmes, today)
+    due = TaskFilter(due_within=30, sort="due").apply(Task.objects.all(), user, today)
+    late = TaskFilter(sort="overdue").apply(
+        Task.objects.all(), user, today, columns=("lagging", "days_overdue")).filter(
         Q(lagging=True) | Q(days_overdue__gt=0))
+    mine = overview.mine(user, Task.objects.all()).order_by("due_date", "code")
+    due_rows, late_rows, mine_rows = first_rows(due, late, mine, n=15, today=today)
+    pending = overview.pending_reports(user, periods)
+    wide = any(g.role != UNIT_EDITOR for g in grants)  # sees more than its own units
     return render(request, "ledger/home.html", {
-        "today": today, "due": due[:15], "due_count": due.count(), "late": late[:15],
-        "late_count": late.count(), "programmes": _programmes(request.user),
+        "today": today, "roles": _role_lines(grants),
+        "due": due_rows, "due_count": due.count(), "late": late_rows,
+        "late_count": late.count(), "programmes": programmes,
+        "pending": pending[:15], "pending_count": pending.count(),
+        "periods": list(periods.values()), "liaison": bool(overview.own_unit_paths(user)),
+        "mine": mine_rows, "mine_count": len(mine_rows) if len(mine_rows) < 15 else mine.count(),
+        "units": overview.unit_summary(user, periods, today) if wide else None,
     })
+
+
+def _role_lines(grants) -> list[str]:
+    """"青石镇人民政府 · 责任单位联络员" for each membership (the home page's first line)."""
+    from chengzhen.org.choices import Role
+    from chengzhen.org.models import Unit
+
+    names = dict(Unit.objects.filter(path__in={g.unit_path for g in grants})
+                 .values_list("path", "name"))
+    labels = dict(Role.choices)
+    return [f"{names.get(g.unit_path, _('全部单位'))} · {labels.get(g.role, g.role)}"
+            for g in grants]
 
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     f = TaskFilter.from_params(request.GET)
-    tasks = f.apply(Task.objects.select_related("programme", "lead_unit"), request.user)
+    tasks = task_rows(f.apply(Task.objects.all(), request.user))
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     categories = (restrict(Task.objects.all(), request.user).exclude(category="")
                   .order_by("category").values_list("category", flat=True).distinct())
@@ -81,7 +109,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     keys += [("ledger.cooperation", str(pk)) for pk in task.cooperations.values_list("pk", flat=True)]
     keys += [("ledger.progressreport", str(r.pk)) for r in reports]
     condition = Q(pk__in=[])
-    for model in {m for m, _ in keys}:
+    for model in {m for m, _pk in keys}:
         condition |= Q(model=model, object_pk__in=[p for m, p in keys if m == model])
     history = AuditRecord.objects.filter(condition).order_by("-seq")[:100]
     return render(request, "ledger/detail.html", {

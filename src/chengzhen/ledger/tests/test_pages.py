@@ -117,7 +117,7 @@ def test_list_and_detail_query_counts_do_not_grow(county, make_task, client,
     login(client, county, "supervisor")
     with django_assert_max_num_queries(10):
         client.get("/ledger/?sort=lag")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):  # a fixed set: lists, counts, the unit table
         client.get("/")
 
 
