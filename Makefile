@@ -26,9 +26,11 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/chengzhen migrate --no-input -v 0
 	$(BIN)/chengzhen demo
-	@# the background worker (large imports) runs beside the web server and stops with it
+	@# the background worker (large imports and exports, scheduled jobs) and the scheduler
+	@# (nightly audit verification, hourly housekeeping) run beside the web server and stop with it
 	@$(BIN)/chengzhen db_worker --no-startup-delay & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/chengzhen crontask --no-heartbeat & scheduler=$$!; \
+	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/chengzhen serve --host $(HOST) --port $(PORT)
 
 demo: install

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks_db",
+    "crontask",
     "chengzhen.audit",
     "chengzhen.org",
     "chengzhen.programmes",
@@ -125,6 +126,12 @@ CHENGZHEN_MAX_EVIDENCE_BYTES = int(os.environ.get("CHENGZHEN_MAX_EVIDENCE_BYTES"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # Imports of at least this many rows run in the background worker, with a progress page.
 CHENGZHEN_IMPORT_JOB_ROWS = int(os.environ.get("CHENGZHEN_IMPORT_JOB_ROWS", 500))
+# Exports of at least this many rows run in the background worker, with a progress page.
+CHENGZHEN_EXPORT_JOB_ROWS = int(os.environ.get("CHENGZHEN_EXPORT_JOB_ROWS", 2000))
+# How long an uploaded sheet waits for its apply, and an export for its download (hours);
+# the scheduler's hourly housekeeping removes them after that.
+CHENGZHEN_UPLOAD_KEEP_HOURS = int(os.environ.get("CHENGZHEN_UPLOAD_KEEP_HOURS", 24))
+CHENGZHEN_EXPORT_KEEP_HOURS = int(os.environ.get("CHENGZHEN_EXPORT_KEEP_HOURS", 72))
 # Largest spreadsheet accepted for import, in bytes.
 CHENGZHEN_MAX_UPLOAD_BYTES = int(os.environ.get("CHENGZHEN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 

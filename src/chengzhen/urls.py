@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ledger/", include("chengzhen.ledger.urls")),
     path("jobs/<int:pk>/", import_views.job_page, name="job"),
+    path("jobs/<int:pk>/download/", import_views.job_download, name="job_download"),
     path("api/", include("chengzhen.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -178,3 +178,35 @@ def _check_rows(result: Result, last_content: dict[tuple[str, str], tuple[int, s
                 result.findings.append(
                     Finding(seq, label, pk, "审计记录显示存在，但数据行已不存在（绕过平台删除）")
                 )
+
+
+def record_verification() -> Result:
+    """Verify the whole chain and record the outcome as a ``verify`` event under the system
+    account (the nightly check, 每日审计校验); a failure is also logged as an error."""
+    import logging
+
+    from chengzhen.org.models import system_user
+
+    from .chain import record_event
+    from .context import acting_as
+
+    result = verify()
+    first = result.first_broken_record
+    with acting_as(system_user(), "schedule:verify_audit_chain"):
+        record_event("verify", ok=result.ok, records=result.records, rows=result.rows,
+                     findings=len(result.findings), first_broken=first,
+                     sample=[str(f) for f in result.findings[:5]])
+    if not result.ok:
+        logging.getLogger("chengzhen.audit").error(
+            "audit verify failed: %d findings, first broken record %s", len(result.findings), first)
+    return result
+
+
+def last_verification() -> dict | None:
+    """The last recorded verification's outcome (``detail`` plus its time), if any."""
+    import json
+
+    record = AuditRecord.objects.filter(action="verify").order_by("-seq").first()
+    if record is None:
+        return None
+    return {**json.loads(record.content).get("detail", {}), "at": record.at}

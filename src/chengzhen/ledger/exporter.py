@@ -61,10 +61,17 @@ def ledger_columns(years: list[int], this_year: int) -> list[Column]:
     return cols
 
 
+PROGRESS_EVERY = 200  # rows between progress reports
+
+
 def export_ledger(user, programme, path: str | Path, *, queryset=None,
-                  today: dt.date | None = None) -> int:
+                  today: dt.date | None = None, progress=None) -> int:
     """Write the tasks that ``user`` may export — of ``programme``, or of every programme
-    when it is None (a filtered list) — narrowed by ``queryset``; returns the row count."""
+    when it is None (a filtered list) — narrowed by ``queryset``; returns the row count.
+
+    ``progress(stage, done, total)``, if given, hears how many rows are written so far.
+    """
+    report = progress or (lambda *args, **kwargs: None)
     if programme is not None:
         require(user, Action.EXPORT, programme)
     today = today or today_local()
@@ -77,16 +84,24 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
         Prefetch("cooperations", Cooperation.objects.select_related("unit").order_by("seq")),
         "time_nodes", Prefetch("annual_plans", AnnualPlan.objects.order_by("year")),
     ).order_by("programme__code", "seq", "code")
+    report("读取任务", 0, 0)
     tasks = list(tasks)
     years = sorted({p.year for t in tasks for p in t.annual_plans.all()})
     wb = Workbook()
     ws = wb.active
     ws.title = "台账"
     label = _unit_label()
-    rows = (_row(t, years, label) for t in tasks)
+
+    def rows():
+        for i, t in enumerate(tasks):
+            if i % PROGRESS_EVERY == 0:
+                report(f"写入第 {i + 1} 行", i, len(tasks))
+            yield _row(t, years, label)
+
     title = f"{programme.name}工作台账" if programme is not None else "重点工作台账"
     n = write_table(ws, title, f"截至 {today.year}年{today.month}月{today.day}日",
-                    ledger_columns(years, today.year), rows, numbered=False)
+                    ledger_columns(years, today.year), rows(), numbered=False)
+    report("保存文件", len(tasks), len(tasks))
     path = Path(path)
     wb.save(path)
     with acting_for(user, "export_ledger"):

@@ -27,7 +27,7 @@ from chengzhen.programmes.models import Programme
 from .exporter import export_ledger
 from .filters import TaskFilter
 from .importer import import_ledger
-from .jobs import run_ledger_import
+from .jobs import export_path, run_ledger_export, run_ledger_import
 from .models import Task
 
 SESSION_KEY = "ledger_import"
@@ -112,27 +112,59 @@ def import_apply(request: HttpRequest) -> HttpResponse:
     return redirect(f"/ledger/?programme={programme.code}")
 
 
+def _export_name(programme) -> str:
+    return f"{programme.name if programme else '重点工作'}台账-{timezone.localdate():%Y%m%d}.xlsx"
+
+
 @login_required
 def export_view(request: HttpRequest) -> HttpResponse:
+    """The filtered list as Excel: at once for a few rows, through the worker (with a
+    progress page and a download at the end) from ``CHENGZHEN_EXPORT_JOB_ROWS`` rows on."""
     f = TaskFilter.from_params(request.GET)
     programme = Programme.objects.filter(code=f.programme).first() if f.programme else None
     if programme is not None and not can(request.user, Action.EXPORT, programme):
         raise PermissionDenied("无权导出该计划的台账")
     tasks = f.apply(Task.objects.all(), request.user)
+    if tasks.count() >= settings.CHENGZHEN_EXPORT_JOB_ROWS:
+        job = Job.objects.create(kind="ledger_export", user=request.user, stage="排队等待",
+                                 params={"query": f.querystring(),
+                                         "programme": programme.code if programme else "",
+                                         "name": _export_name(programme)})
+        run_ledger_export.enqueue(job.pk)
+        return redirect("job", pk=job.pk)
     out = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
     out.close()
     export_ledger(request.user, programme, out.name, queryset=Task.objects.filter(
         pk__in=tasks.values("pk")))
-    name = f"{programme.name if programme else '重点工作'}台账-{timezone.localdate():%Y%m%d}.xlsx"
-    response = FileResponse(open(out.name, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+    response = FileResponse(open(out.name, "rb"), as_attachment=True,  # noqa: SIM115
+                            filename=_export_name(programme))
     Path(out.name).unlink()  # the open handle keeps the data until the response is sent
     return response
+
+
+def _own_job(request: HttpRequest, pk: int) -> Job:
+    job = Job.objects.filter(pk=pk).first()
+    if job is None or (job.user_id != request.user.pk and not request.user.is_superuser):
+        raise Http404
+    return job
 
 
 @login_required
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A background job's progress; only the person who started it (or an admin) sees it."""
-    job = Job.objects.filter(pk=pk).first()
-    if job is None or (job.user_id != request.user.pk and not request.user.is_superuser):
+    job = _own_job(request, pk)
+    path = export_path(job.params.get("file", ""))
+    return render(request, "job.html", {"job": job, "file_ready": bool(path and path.exists()),
+                                        "keep_hours": settings.CHENGZHEN_EXPORT_KEEP_HOURS})
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file a finished export job wrote, to the person who started it only."""
+    job = _own_job(request, pk)
+    path = export_path(job.params.get("file", "")) if job.status == Job.Status.DONE else None
+    if path is None or not path.exists():
         raise Http404
-    return render(request, "job.html", {"job": job})
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=job.params["name"])
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

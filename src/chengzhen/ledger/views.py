@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chengzhen.audit.models import AuditRecord
-from chengzhen.org.access import UNIT_EDITOR
+from chengzhen.audit.verify import last_verification
+from chengzhen.org.access import UNIT_EDITOR, is_admin
 from chengzhen.org.permissions import Action, can, grants_for, restrict
 from chengzhen.problems import Refused
 from chengzhen.programmes.models import Programme
@@ -61,6 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "periods": list(periods.values()), "liaison": bool(overview.own_unit_paths(user)),
         "mine": mine_rows, "mine_count": len(mine_rows) if len(mine_rows) < 15 else mine.count(),
         "units": overview.unit_summary(user, periods, today) if wide else None,
+        "verification": last_verification() if is_admin(grants) else None,
+        "is_admin": is_admin(grants),
     })
 
 
