@@ -148,11 +148,12 @@ def may_on_some_programme(grants: Iterable[Grant], action: Action) -> bool:
                for g in grants)
 
 
-def may_on_unit(grants: Iterable[Grant], action: Action, unit_path: str) -> bool:
-    """Reading a unit's own record: any grant whose subtree holds it; editing: admins."""
-    for g in grants:
-        if g.role == ADMIN:
-            return True
-        if action == Action.READ and g.covers_unit(unit_path):
-            return True
-    return False
+def may_read_directory(grants: Iterable[Grant]) -> bool:
+    """The directory (divisions, units, people's names and units): anyone holding a role."""
+    return any(True for _ in grants)
+
+
+def may_on_directory(grants: Iterable[Grant], action: Action) -> bool:
+    """A division's or unit's record: read by anyone holding a role; changed by admins."""
+    grants = list(grants)
+    return is_admin(grants) or (action == Action.READ and may_read_directory(grants))

@@ -1,4 +1,6 @@
-"""Organisation and programmes in the API: read-only lists for any logged-in person."""
+"""Organisation and programmes in the API, read-only, through the permission function: the
+directory (divisions, units, people's names and units) for anyone holding a role; programmes
+and targets by the programmes a person's grants cover."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from rest_framework import serializers, viewsets
 from chengzhen.programmes.models import Programme, Target
 
 from .models import Division, Unit, User
+from .permissions import directory_people, restrict
 
 
 class DivisionSerializer(serializers.ModelSerializer):
@@ -57,30 +60,58 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class DivisionViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Division.objects.select_related("parent").order_by("code")
+    """Administrative divisions (行政区划)."""
+
     serializer_class = DivisionSerializer
     lookup_field = "code"
+    queryset = Division.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        return restrict(Division.objects.select_related("parent"), self.request.user).order_by(
+            "code")
 
 
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Unit.objects.select_related("parent", "division").order_by("path")
+    """Units (单位): departments, town governments, street offices."""
+
     serializer_class = UnitSerializer
     lookup_field = "code"
+    queryset = Unit.objects.none()
+
+    def get_queryset(self):
+        return restrict(Unit.objects.select_related("parent", "division"),
+                        self.request.user).order_by("path")
 
 
 class PersonViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = User.objects.filter(is_active=True).select_related("unit").order_by("username")
+    """People (人员): name and unit only."""
+
     serializer_class = PersonSerializer
     lookup_field = "username"
+    queryset = User.objects.none()
+
+    def get_queryset(self):
+        return directory_people(self.request.user).select_related("unit").order_by("username")
 
 
 class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Programme.objects.select_related("owner_unit").order_by("code")
+    """Programmes (工作计划) the person's grants cover."""
+
     serializer_class = ProgrammeSerializer
     lookup_field = "code"
+    queryset = Programme.objects.none()
+
+    def get_queryset(self):
+        return restrict(Programme.objects.select_related("owner_unit"),
+                        self.request.user).order_by("code")
 
 
 class TargetViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Target.objects.select_related(
-        "programme", "subject_division", "subject_unit").order_by("pk")
+    """Targets (目标) of the programmes the person's grants cover."""
+
     serializer_class = TargetSerializer
+    queryset = Target.objects.none()
+
+    def get_queryset(self):
+        return restrict(Target.objects.select_related(
+            "programme", "subject_division", "subject_unit"), self.request.user).order_by("pk")

@@ -18,16 +18,18 @@ from .access import (
     Grant,
     TaskScope,
     is_admin,
+    may_on_directory,
     may_on_programme,
     may_on_some_programme,
     may_on_some_task,
     may_on_task,
-    may_on_unit,
+    may_read_directory,
     task_reach,
 )
-from .models import Membership, Unit
+from .models import Division, Membership, Unit, User
 
-__all__ = ["Action", "can", "grants_for", "record_kind", "require", "restrict", "task_scope"]
+__all__ = ["Action", "can", "directory_people", "grants_for", "record_kind", "require",
+           "restrict", "task_scope"]
 
 
 def grants_for(user) -> list[Grant]:
@@ -112,8 +114,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
             return may_on_some_task(grants, action)
         if kind == "programme":
             return may_on_some_programme(grants, action)
-        if obj is Unit and action == Action.READ:
-            return True  # every grant covers some units
+        if obj in (Unit, Division):
+            return may_on_directory(grants, action)
         return is_admin(grants)
     kind = record_kind(type(obj))
     if kind == "task":
@@ -124,8 +126,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
     if kind == "programme":
         programme = obj if isinstance(obj, Programme) else obj.programme
         return may_on_programme(grants, action, programme.pk)
-    if isinstance(obj, Unit):
-        return may_on_unit(grants, action, obj.path)
+    if isinstance(obj, (Unit, Division)):
+        return may_on_directory(grants, action)
     return is_admin(grants)
 
 
@@ -142,7 +144,8 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
 
     Task records (tasks, time nodes, reports, cooperations, annual plans, evidence) by their
     task's units and programme; programme records (programmes, phases, targets) by programme;
-    units by the grants' subtrees; anything else is all or nothing (administrators only).
+    divisions and units (the directory) for anyone holding a role; anything else is all or
+    nothing (administrators only).
     """
     from chengzhen.ledger.models import Evidence, Task
     from chengzhen.programmes.models import Programme
@@ -169,12 +172,17 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
                     return qs
                 condition |= Q(**{f"{field}__in": sorted(g.programme_ids)})
         return qs.filter(condition)
-    if qs.model is Unit and action == Action.READ:
-        condition = Q(pk__in=[])
-        for g in grants:
-            condition |= Q(path__startswith=g.unit_path)
-        return qs.filter(condition)
+    if qs.model in (Unit, Division):
+        return qs if may_on_directory(grants, action) else qs.none()
     return qs.none()
+
+
+def directory_people(user) -> QuerySet[User]:
+    """The people in the directory (人员名录) ``user`` may look up: active people, for anyone
+    holding a role. Only their name and unit are for colleagues (see the API serializer)."""
+    if not may_read_directory(grants_for(user)):
+        return User.objects.none()
+    return User.objects.filter(is_active=True)
 
 
 def _task_condition(grants: list[Grant], action: Action, prefix: str, outer: str) -> Q:

@@ -175,3 +175,71 @@ def test_read_matrix_role_by_endpoint(api, records, role, endpoint):
     own, other = ROLES[role]
     assert client.get(endpoint.format(**records["a"])).status_code == own
     assert client.get(endpoint.format(**records["b"])).status_code == other
+
+
+def test_org_endpoints_follow_the_permission_function(api, county):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from chengzhen.org.models import User
+    from chengzhen.programmes.models import Target
+
+    Target.objects.create(programme=county.programme, level="annual", name="道路",
+                          subject_unit=county.units["town_a"])
+    Target.objects.create(programme=county.other_programme, level="annual", name="风貌",
+                          subject_unit=county.units["town_a"])
+    limited = api("editor_a_p1")  # a liaison limited to the first programme
+    assert [p["code"] for p in limited.get("/api/programmes/").json()["results"]] == ["ZDZ2026"]
+    assert limited.get("/api/programmes/MLCZ2026/").status_code == 404
+    assert [t["name"] for t in limited.get("/api/targets/").json()["results"]] == ["道路"]
+    assert len(api("editor_a").get("/api/targets/").json()["results"]) == 2
+    # the directory: every unit, for any role (task records name units across the county)
+    assert limited.get("/api/units/411300102000/").status_code == 200
+    # someone without any role sees nothing, not even the directory
+    roleless = User.objects.create_user(username="visitor", password="x")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=roleless).key}")
+    for path in ("/api/divisions/", "/api/units/", "/api/people/", "/api/programmes/",
+                 "/api/targets/", "/api/tasks/", "/api/reports/"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.json()["results"] == [], path
+
+
+LIST_ENDPOINTS = ["/api/tasks/", "/api/tasks/?lagging=1&sort=lag", "/api/reports/",
+                  "/api/units/", "/api/people/", "/api/divisions/", "/api/programmes/",
+                  "/api/targets/", "/api/tasks/{task}/reports/", "/api/tasks/{task}/audit/",
+                  "/api/tasks/{task}/time-nodes/"]
+
+
+@pytest.mark.parametrize("path", LIST_ENDPOINTS)
+def test_every_list_endpoint_has_a_fixed_query_count(api, county, make_task, path,
+                                                     django_assert_max_num_queries):
+    """Ten rows or forty: the same handful of queries (no query per row)."""
+    from chengzhen.ledger import services
+    from chengzhen.org.models import User
+    from chengzhen.programmes.models import Target
+
+    def grow(n: int, start: int) -> int:
+        task = None
+        for i in range(start, start + n):
+            task = make_task(f"N{i:03d}", coop=("dept", "town_b"))
+            report = services.submit_report(county.users["admin"], task, period="2026-05",
+                                            unit=county.units["town_a"], physical_progress=i % 90)
+            services.attach_evidence(county.users["admin"], report, b"%PDF-1.7 x", f"{i}.pdf")
+            TimeNode.objects.create(task=task, seq=i, name=f"节点{i}",
+                                    planned_date=dt.date(2026, 9, 1))
+            Target.objects.create(programme=county.programme, level="annual", name=f"目标{i}",
+                                  subject_unit=county.units["town_a"])
+            User.objects.create_user(username=f"p{i}", password="x",
+                                     unit=county.units["town_a"])
+        return task.pk
+
+    client = api("supervisor")
+    counts = []
+    for n, start in ((10, 0), (30, 10)):
+        pk = grow(n, start)
+        url = path.format(task=pk)
+        with django_assert_max_num_queries(12) as captured:
+            assert client.get(url).status_code == 200, url
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1], (path, counts)
