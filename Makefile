@@ -28,7 +28,7 @@ run: install
 	$(BIN)/chengzhen demo
 	@# the background worker (large imports and exports, scheduled jobs) and the scheduler
 	@# (nightly audit verification, hourly housekeeping) run beside the web server and stop with it
-	@$(BIN)/chengzhen db_worker --no-startup-delay & worker=$$!; \
+	@$(BIN)/chengzhen db_worker --no-startup-delay --no-reload & worker=$$!; \
 	  $(BIN)/chengzhen crontask --no-heartbeat & scheduler=$$!; \
 	  trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/chengzhen serve --host $(HOST) --port $(PORT)
