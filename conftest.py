@@ -101,3 +101,29 @@ def make_task(county):
         return task
 
     return make
+
+
+def run_concurrently(work, workers: int = 4) -> list[str]:
+    """Run ``work(worker_number)`` in ``workers`` threads released together (each with its
+    own database connection); returns every exception raised, as text."""
+    import threading
+
+    from django.db import connection
+
+    barrier, errors = threading.Barrier(workers), []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except Exception as exc:  # noqa: BLE001 - any failure is what the caller looks for
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors

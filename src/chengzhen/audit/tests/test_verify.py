@@ -279,37 +279,25 @@ def test_every_write_path_records_its_user(county):
 def test_concurrent_appends_never_fork_the_chain(county):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent writers: PostgreSQL")
-    import threading
+    from conftest import run_concurrently
 
     from chengzhen.audit import canonical
 
-    barrier, errors = threading.Barrier(4), []
     user = county.users["supervisor"]
 
     def write(worker: int) -> None:
-        try:
-            with acting_as(user, f"thread:{worker}"):
-                barrier.wait()
-                for i in range(10):
-                    Task.objects.create(
-                        programme=county.programme, code=f"C{worker}-{i}", name="并发",
-                        lead_unit=county.units["town_a"], start_date="2026-01-01",
-                        due_date="2026-06-30")
-                    Task.objects.bulk_create([Task(
-                        programme=county.programme, code=f"C{worker}-{i}-{j}", name="并发批量",
-                        lead_unit=county.units["town_b"], start_date="2026-01-01",
-                        due_date="2026-06-30") for j in range(3)])
-        except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        with acting_as(user, f"thread:{worker}"):
+            for i in range(10):
+                Task.objects.create(
+                    programme=county.programme, code=f"C{worker}-{i}", name="并发",
+                    lead_unit=county.units["town_a"], start_date="2026-01-01",
+                    due_date="2026-06-30")
+                Task.objects.bulk_create([Task(
+                    programme=county.programme, code=f"C{worker}-{i}-{j}", name="并发批量",
+                    lead_unit=county.units["town_b"], start_date="2026-01-01",
+                    due_date="2026-06-30") for j in range(3)])
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_concurrently(write) == []
     rows = list(AuditRecord.objects.order_by("seq").values_list("seq", "prev_hash", "hash",
                                                                  "content"))
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))

@@ -137,32 +137,18 @@ def test_complete_time_node(county, make_task):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_corrections_leave_one_current_report(county, make_task):
-    import threading
-
-    from django.db import connection
+    from conftest import run_concurrently
 
     task = make_task("C1")
     editor = county.users["editor_a"]
     services.submit_report(editor, task, period="2026-05", unit=county.units["town_a"],
                            physical_progress="10")
-    barrier, errors = threading.Barrier(4), []
 
-    def correct(pct: int) -> None:
-        try:
-            barrier.wait()
-            services.submit_report(editor, task, period="2026-05", unit=county.units["town_a"],
-                                   physical_progress=pct, supersede=True)
-        except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+    def correct(worker: int) -> None:
+        services.submit_report(editor, task, period="2026-05", unit=county.units["town_a"],
+                               physical_progress=20 + worker, supersede=True)
 
-    threads = [threading.Thread(target=correct, args=(20 + i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_concurrently(correct) == []
     reports = ProgressReport.objects.filter(task=task)
     assert reports.count() == 5 and reports.filter(is_current=True).count() == 1
 
@@ -172,33 +158,19 @@ def test_concurrent_reports_of_one_unit_on_many_tasks_never_deadlock(county, mak
     """Found under load: locking the current report also locked the unit row (a join from
     the model's ordering), and a second submission's commit-time foreign-key check on that
     unit waited for it while holding the audit chain's lock — a deadlock on PostgreSQL."""
-    import threading
-
-    from django.db import connection
+    from conftest import run_concurrently
 
     tasks = [make_task(f"D{i}") for i in range(8)]
     editor, unit = county.users["editor_a"], county.units["town_a"]
     for task in tasks:
         services.submit_report(editor, task, period="2026-05", unit=unit, physical_progress="1")
-    barrier, errors = threading.Barrier(4), []
 
     def submit(worker: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(12):
-                services.submit_report(editor, tasks[(worker + i) % len(tasks)], period="2026-05",
-                                       unit=unit, physical_progress=i, supersede=True)
-        except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        for i in range(12):
+            services.submit_report(editor, tasks[(worker + i) % len(tasks)], period="2026-05",
+                                   unit=unit, physical_progress=i, supersede=True)
 
-    threads = [threading.Thread(target=submit, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_concurrently(submit) == []
     assert ProgressReport.objects.filter(is_current=True).count() == len(tasks)
     assert ProgressReport.objects.count() == len(tasks) + 48
 

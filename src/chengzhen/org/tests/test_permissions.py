@@ -340,8 +340,8 @@ def test_reports_need_the_unit_on_the_task_and_in_the_same_grant():
 def test_programme_and_unit_rules():
     from chengzhen.org.access import (
         is_admin,
-        may_on_some_programme,
         may_on_directory,
+        may_on_some_programme,
         may_on_some_task,
     )
 
