@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
@@ -26,13 +28,13 @@ class Pagination(PageNumberPagination):
 
 class PreconditionRequired(APIException):
     status_code = 428
-    default_detail = "修改须带 If-Match 请求头（取自读取时的 ETag）"
+    default_detail = gettext_lazy("修改须带 If-Match 请求头（取自读取时的 ETag）")
     default_code = "precondition_required"
 
 
 class PreconditionFailed(APIException):
     status_code = 412
-    default_detail = "记录已被他人修改，请重新读取后再改"
+    default_detail = gettext_lazy("记录已被他人修改，请重新读取后再改")
     default_code = "precondition_failed"
 
 
@@ -47,7 +49,7 @@ def expected_version(request) -> int:
         raise PreconditionRequired()
     value = header.removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise PreconditionFailed(f"If-Match {header!r} 不是本平台给出的 ETag")
+        raise PreconditionFailed(_("If-Match %(header)r 不是本平台给出的 ETag") % {"header": header})
     return int(value)
 
 
@@ -56,25 +58,25 @@ def exception_handler(exc, context):
 
     if isinstance(exc, Refused):
         return Response({
-            "detail": "；".join(p.reason for p in exc.problems) or "输入被拒绝",
+            "detail": _("；").join(p.reason for p in exc.problems) or _("输入被拒绝"),
             "errors": [{"field": p.column, "message": p.reason, "row": p.row}
                        for p in exc.problems],
         }, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, StaleEdit):
         return Response({"detail": str(exc), "errors": []}, status=412)
     if isinstance(exc, PermissionDenied):
-        return Response({"detail": str(exc) or "无权执行该操作", "errors": []}, status=403)
+        return Response({"detail": str(exc) or _("无权执行该操作"), "errors": []}, status=403)
     if isinstance(exc, Http404):
-        return Response({"detail": "未找到", "errors": []}, status=404)
+        return Response({"detail": _("未找到"), "errors": []}, status=404)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
-        errors = [{"field": k, "message": "；".join(map(str, v)) if isinstance(v, list) else str(v)}
+        errors = [{"field": k, "message": _("；").join(map(str, v)) if isinstance(v, list) else str(v)}
                   for k, v in response.data.items()]
-        response.data = {"detail": "输入有误", "errors": errors}
+        response.data = {"detail": _("输入有误"), "errors": errors}
     elif response is not None and isinstance(response.data, dict):
         response.data.setdefault("errors", [])
     elif response is not None and isinstance(response.data, list):
-        response.data = {"detail": "；".join(map(str, response.data)), "errors": []}
+        response.data = {"detail": _("；").join(map(str, response.data)), "errors": []}
     return response
 
 

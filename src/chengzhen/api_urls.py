@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -21,7 +22,7 @@ router.register("evidence", ledger_api.EvidenceViewSet, basename="evidence")
 @csrf_exempt  # it writes nothing; a JSON 404 even for a POST without a CSRF token
 def not_found(request, rest=""):
     """Any other path under /api/ answers in JSON like the rest of the API."""
-    return JsonResponse({"detail": "未找到", "errors": []}, status=404)
+    return JsonResponse({"detail": _("未找到"), "errors": []}, status=404)
 
 
 urlpatterns = [

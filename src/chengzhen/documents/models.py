@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Job(models.Model):
@@ -9,10 +10,10 @@ class Job(models.Model):
     the work it does is audited by the actions it calls."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "排队中"
-        RUNNING = "running", "进行中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "未完成"
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("未完成")
 
     kind = models.CharField("类型", max_length=30)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="jobs")

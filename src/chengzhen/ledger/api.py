@@ -6,6 +6,7 @@ import json
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -157,8 +158,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = TaskUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         if version != task.version:
-            raise PreconditionFailed(f"记录已被他人修改（你读取的是第 {version} 版，现为第 "
-                                     f"{task.version} 版），请重新读取后再改")
+            raise PreconditionFailed(_("记录已被他人修改（你读取的是第 %(read)s 版，现为第 "
+                                       "%(now)s 版），请重新读取后再改")
+                                     % {"read": version, "now": task.version})
         services.update_task(request.user, task, expected_version=version,
                              **data.validated_data)
         return self.retrieve(request, pk=pk)
@@ -195,8 +197,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["get"], url_path="time-nodes")
     def time_nodes(self, request, pk=None):
         task = self.get_object()
-        nodes = TimeNode.objects.filter(task=task).order_by("seq", "planned_date")
-        return Response(TimeNodeSerializer(nodes, many=True).data)
+        nodes = TimeNode.objects.filter(task=task).order_by("seq", "planned_date", "pk")
+        page = self.paginate_queryset(nodes)
+        return self.get_paginated_response(TimeNodeSerializer(page, many=True).data)
 
 
 class TimeNodeViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

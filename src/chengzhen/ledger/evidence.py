@@ -15,6 +15,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 Image.MAX_IMAGE_PIXELS = 80_000_000  # a decompression bomb is refused, not decoded
@@ -57,14 +58,14 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 def check(data: bytes, name: str, max_bytes: int) -> Checked:
     """Accept or refuse an uploaded file (``name`` is only used in messages)."""
     if len(data) > max_bytes:
-        raise EvidenceRefused(f"{name}：文件过大（{len(data) / 1048576:.1f} MB），上限 "
-                              f"{max_bytes / 1048576:.0f} MB")
+        raise EvidenceRefused(_("%(name)s：文件过大（%(size).1f MB），上限 %(limit).0f MB") % {
+            "name": name, "size": len(data) / 1048576, "limit": max_bytes / 1048576})
     if not data:
-        raise EvidenceRefused(f"{name}：空文件")
+        raise EvidenceRefused(_("%(name)s：空文件") % {"name": name})
     kind = sniff(data[:16])
     if kind is None:
-        raise EvidenceRefused(f"{name}：只接受照片（JPEG、PNG、WebP）、PDF 和 Office 文档"
-                              "（.docx、.xlsx、.pptx）；按文件内容判断，不看扩展名")
+        raise EvidenceRefused(_("%(name)s：只接受照片（JPEG、PNG、WebP）、PDF 和 Office 文档"
+                                "（.docx、.xlsx、.pptx）；按文件内容判断，不看扩展名") % {"name": name})
     extension, content_type = kind
     digest = hashlib.sha256(data).hexdigest()
     if extension == "zip":
@@ -82,13 +83,13 @@ def _office(data: bytes, name: str) -> tuple[str, str]:
             types = z.read("[Content_Types].xml").decode("utf-8", "replace") if (
                 "[Content_Types].xml" in names) else ""
     except (zipfile.BadZipFile, KeyError):
-        raise EvidenceRefused(f"{name}：文件已损坏") from None
+        raise EvidenceRefused(_("%(name)s：文件已损坏") % {"name": name}) from None
     if any(n.lower().endswith("vbaproject.bin") for n in names) or "macroEnabled" in types:
-        raise EvidenceRefused(f"{name}：含宏的 Office 文件不予接受")
+        raise EvidenceRefused(_("%(name)s：含宏的 Office 文件不予接受") % {"name": name})
     for prefix, kind in OFFICE.items():
         if types and any(n.startswith(prefix) for n in names):
             return kind
-    raise EvidenceRefused(f"{name}：压缩包不是 Office 文档，不予接受")
+    raise EvidenceRefused(_("%(name)s：压缩包不是 Office 文档，不予接受") % {"name": name})
 
 
 def _photo(data: bytes, name: str, extension: str, content_type: str) -> Checked:
@@ -103,7 +104,7 @@ def _photo(data: bytes, name: str, extension: str, content_type: str) -> Checked
             out = img.convert("RGB") if fmt == "JPEG" and img.mode not in ("RGB", "L") else img
             out.save(clean, fmt, quality=90) if fmt != "PNG" else out.save(clean, fmt)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise EvidenceRefused(f"{name}：图片无法识别或已损坏") from None
+        raise EvidenceRefused(_("%(name)s：图片无法识别或已损坏") % {"name": name}) from None
     stripped = clean.getvalue()
     return Checked(stripped, extension, content_type, hashlib.sha256(stripped).hexdigest(),
                    taken_at, lon, lat)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, restrict
@@ -65,13 +66,13 @@ class TaskFilter:
         if get("unit"):
             f.unit = Unit.objects.filter(code=get("unit")).first()
             if f.unit is None:
-                f.errors["unit"] = f"没有代码为 {get('unit')!r} 的单位"
+                f.errors["unit"] = _("没有代码为 %(code)r 的单位") % {"code": get("unit")}
         status = get("status")
         if status:
             if status in TaskStatus.values:
                 f.status = status
             else:
-                f.errors["status"] = f"未知状态 {status!r}"
+                f.errors["status"] = _("未知状态 %(status)r") % {"status": status}
         for name in ("lagging", "overdue"):
             value = get(name)
             if value in ("1", "true", "yes", "是"):
@@ -79,19 +80,19 @@ class TaskFilter:
             elif value in ("0", "false", "no", "否"):
                 setattr(f, name, False)
             elif value:
-                f.errors[name] = "应为 1 或 0"
+                f.errors[name] = _("应为 1 或 0")
         within = get("due_within")
         if within:
             if within.isdigit() and int(within) <= 3650:
                 f.due_within = int(within)
             else:
-                f.errors["due_within"] = "应为 0–3650 的天数"
+                f.errors["due_within"] = _("应为 0–3650 的天数")
         sort = get("sort")
         if sort:
             if sort in SORTS:
                 f.sort = sort
             else:
-                f.errors["sort"] = f"不能按 {sort!r} 排序"
+                f.errors["sort"] = _("不能按 %(sort)r 排序") % {"sort": sort}
         return f
 
     def computed_columns(self) -> set[str]:

@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chengzhen.documents.models import Job
@@ -27,7 +29,7 @@ from chengzhen.programmes.models import Programme
 from .exporter import export_ledger
 from .filters import TaskFilter
 from .importer import import_ledger
-from .jobs import export_path, run_ledger_export, run_ledger_import
+from .jobs import export_path, imported_message, run_ledger_export, run_ledger_import, stage_label
 from .models import Task
 
 SESSION_KEY = "ledger_import"
@@ -40,8 +42,8 @@ def _upload_dir() -> Path:
 
 
 class ImportForm(forms.Form):
-    programme = forms.ChoiceField(label="工作计划")
-    file = forms.FileField(label="台账文件（.xlsx）")
+    programme = forms.ChoiceField(label=gettext_lazy("工作计划"))
+    file = forms.FileField(label=gettext_lazy("台账文件（.xlsx）"))
 
 
 @login_required
@@ -49,14 +51,15 @@ def import_page(request: HttpRequest) -> HttpResponse:
     programmes = [p for p in Programme.objects.order_by("code")
                   if can(request.user, Action.IMPORT, p)]
     if not programmes:
-        raise PermissionDenied("无权导入台账")
+        raise PermissionDenied(_("无权导入台账"))
     form = ImportForm(request.POST or None, request.FILES or None)
     form.fields["programme"].choices = [(p.code, p.name) for p in programmes]
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.CHENGZHEN_MAX_UPLOAD_BYTES:
-            form.add_error("file", f"文件过大，上限 {settings.CHENGZHEN_MAX_UPLOAD_BYTES // 1048576} MB")
+            form.add_error("file", _("文件过大，上限 %(limit)s MB") % {
+                "limit": settings.CHENGZHEN_MAX_UPLOAD_BYTES // 1048576})
             return render(request, "ledger/import.html", context)
         token = uuid.uuid4().hex
         stored = _upload_dir() / f"{token}.xlsx"  # a generated name, never the user's
@@ -84,17 +87,18 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def import_apply(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(SESSION_KEY)
     if not pending or pending.get("token") != request.POST.get("token"):
-        messages.error(request, "没有待导入的预览，或预览已过期，请重新上传。")
+        messages.error(request, _("没有待导入的预览，或预览已过期，请重新上传。"))
         return redirect("ledger:import")
     stored = _upload_dir() / f"{pending['token']}.xlsx"
     programme = Programme.objects.filter(code=pending["programme"]).first()
     if programme is None or not stored.exists():
-        messages.error(request, "预览的文件或工作计划已不存在，请重新上传。")
+        messages.error(request, _("预览的文件或工作计划已不存在，请重新上传。"))
         return redirect("ledger:import")
     if len(pending["versions"]) >= settings.CHENGZHEN_IMPORT_JOB_ROWS:
         # thousands of rows: the worker applies it, the page shows its progress
         job = Job.objects.create(kind="ledger_import", user=request.user, total=3,
-                                 stage="排队等待", params={**pending, "path": str(stored)})
+                                 stage=gettext_noop("排队等待"),
+                                 params={**pending, "path": str(stored), "language": get_language()})
         run_ledger_import.enqueue(job.pk)
         del request.session[SESSION_KEY]
         return redirect("job", pk=job.pk)
@@ -107,12 +111,12 @@ def import_apply(request: HttpRequest) -> HttpResponse:
         return redirect("ledger:import")
     stored.unlink(missing_ok=True)
     del request.session[SESSION_KEY]
-    messages.success(request, f"已导入“{pending['name']}”：新增 {result.count('create')} 项，"
-                              f"修改 {result.count('update')} 项，不变 {result.count('unchanged')} 项。")
+    messages.success(request, imported_message(pending["name"], result))
     return redirect(f"/ledger/?programme={programme.code}")
 
 
 def _export_name(programme) -> str:
+    """The download's name: Chinese in either language, like the sheet inside (the file format)."""
     return f"{programme.name if programme else '重点工作'}台账-{timezone.localdate():%Y%m%d}.xlsx"
 
 
@@ -123,13 +127,13 @@ def export_view(request: HttpRequest) -> HttpResponse:
     f = TaskFilter.from_params(request.GET)
     programme = Programme.objects.filter(code=f.programme).first() if f.programme else None
     if programme is not None and not can(request.user, Action.EXPORT, programme):
-        raise PermissionDenied("无权导出该计划的台账")
+        raise PermissionDenied(_("无权导出该计划的台账"))
     tasks = f.apply(Task.objects.all(), request.user)
     if tasks.count() >= settings.CHENGZHEN_EXPORT_JOB_ROWS:
-        job = Job.objects.create(kind="ledger_export", user=request.user, stage="排队等待",
+        job = Job.objects.create(kind="ledger_export", user=request.user, stage=gettext_noop("排队等待"),
                                  params={"query": f.querystring(),
                                          "programme": programme.code if programme else "",
-                                         "name": _export_name(programme)})
+                                         "name": _export_name(programme), "language": get_language()})
         run_ledger_export.enqueue(job.pk)
         return redirect("job", pk=job.pk)
     out = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
@@ -155,6 +159,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own_job(request, pk)
     path = export_path(job.params.get("file", ""))
     return render(request, "job.html", {"job": job, "file_ready": bool(path and path.exists()),
+                                        "stage": stage_label(job.stage),
                                         "keep_hours": settings.CHENGZHEN_EXPORT_KEEP_HOURS})
 
 

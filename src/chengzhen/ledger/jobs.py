@@ -10,6 +10,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.tasks import task
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from chengzhen.audit.context import acting_as
 from chengzhen.documents.models import Job
@@ -23,6 +26,29 @@ from .models import Task
 
 _STORED = re.compile(r"^[0-9a-f]{32}\.xlsx$")
 
+# The stages a job passes through, as the importer and exporter report them: those modules
+# stay Chinese (the worker stores the stage as it comes), so the job page translates the
+# stage for its reader (``stage_label``).
+STAGES = {gettext_noop("排队等待"), gettext_noop("读取文件"), gettext_noop("完成"),
+          gettext_noop("读取任务"), gettext_noop("保存文件")}
+COUNTED_STAGES = ((re.compile(r"^校验并写入 (\d+) 行$"), gettext_noop("校验并写入 %(n)s 行")),
+                  (re.compile(r"^写入第 (\d+) 行$"), gettext_noop("写入第 %(n)s 行")))
+
+
+def stage_label(stage: str) -> str:
+    """A stored stage in the active language (unknown stages as they are)."""
+    for pattern, msgid in COUNTED_STAGES:
+        found = pattern.match(stage)
+        if found:
+            return _(msgid) % {"n": found.group(1)}
+    return _(stage) if stage in STAGES else stage
+
+
+def job_language(job: Job) -> str:
+    """The language of the person who started the job (their page's), for its messages."""
+    wanted = job.params.get("language") or settings.LANGUAGE_CODE
+    return wanted if wanted in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
 
 def export_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "exports"
@@ -35,6 +61,13 @@ def export_path(stored_name: str) -> Path | None:
     return export_dir() / stored_name if _STORED.match(stored_name or "") else None
 
 
+def imported_message(name: str, result) -> str:
+    """"已导入“台账.xlsx”：新增 2 项，修改 1 项，不变 0 项。" in the active language."""
+    return _("已导入“%(name)s”：新增 %(created)s 项，修改 %(updated)s 项，不变 %(unchanged)s 项。") % {
+        "name": name, "created": result.count("create"), "updated": result.count("update"),
+        "unchanged": result.count("unchanged")}
+
+
 @task()
 def run_ledger_import(job_id: int) -> str:
     """Apply a previewed ledger sheet; the job records the stages and the outcome."""
@@ -44,16 +77,16 @@ def run_ledger_import(job_id: int) -> str:
     path = Path(p["path"])
     try:
         programme = Programme.objects.get(code=p["programme"])
-        with acting_as(job.user, f"job:{job.pk} ledger import"):
+        with acting_as(job.user, f"job:{job.pk} ledger import"), translation.override(job_language(job)):
             result = import_ledger(job.user, programme, path, display_name=p["name"],
                                    expected_versions=p["versions"], progress=job.report)
+            job.messages = [imported_message(p["name"], result)]
         job.status = Job.Status.DONE
-        job.messages = [f"已导入“{p['name']}”：新增 {result.count('create')} 项，修改 "
-                        f"{result.count('update')} 项，不变 {result.count('unchanged')} 项。"]
     except Refused as exc:
         job.status, job.messages = Job.Status.FAILED, [str(x) for x in exc.problems]
     except (PermissionDenied, Programme.DoesNotExist) as exc:
-        job.status, job.messages = Job.Status.FAILED, [str(exc) or "无权限"]
+        with translation.override(job_language(job)):
+            job.status, job.messages = Job.Status.FAILED, [str(exc) or _("无权限")]
     finally:
         path.unlink(missing_ok=True)
     job.save(update_fields=["status", "messages", "updated_at"])
@@ -73,13 +106,14 @@ def run_ledger_export(job_id: int) -> str:
     try:
         programme = Programme.objects.get(code=p["programme"]) if p.get("programme") else None
         tasks = f.apply(Task.objects.all(), job.user)
-        with acting_as(job.user, f"job:{job.pk} ledger export"):
+        with acting_as(job.user, f"job:{job.pk} ledger export"), translation.override(job_language(job)):
             n = export_ledger(job.user, programme, path, progress=job.report,
                               queryset=Task.objects.filter(pk__in=tasks.values("pk")))
+            job.messages = [ngettext("已导出 %(n)s 项任务。", "已导出 %(n)s 项任务。", n) % {"n": n}]
         job.status, job.params = Job.Status.DONE, {**p, "file": stored, "rows": n}
-        job.messages = [f"已导出 {n} 项任务。"]
     except (PermissionDenied, Programme.DoesNotExist) as exc:
         path.unlink(missing_ok=True)
-        job.status, job.messages = Job.Status.FAILED, [str(exc) or "无权限"]
+        with translation.override(job_language(job)):
+            job.status, job.messages = Job.Status.FAILED, [str(exc) or _("无权限")]
     job.save(update_fields=["status", "params", "messages", "updated_at"])
     return job.status

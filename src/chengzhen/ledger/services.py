@@ -16,6 +16,10 @@ Every action follows one convention:
 4. **Refusals.** ``PermissionDenied`` (no right), ``StaleEdit`` (the record's version moved on
    since the editor read it: never overwritten silently) or ``Refused`` (bad input, every
    problem listed as a ``Problem`` with the Chinese column name and reason).
+
+The column names stay Chinese (they are the ledger sheet's; ``report_import`` reads them back),
+marked with ``gettext_noop`` so pages can show them translated (``gettext(problem.column)``); the reasons
+are in the active language (Chinese unless the person chose English; commands: Chinese).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chengzhen.audit.context import acting_for
 from chengzhen.org.models import Unit
@@ -46,8 +52,8 @@ TASK_FIELDS = {
     "weight", "planned_total_investment", "opening_completed_investment", "status", "notes",
     "parent",
 }
-MONEY_FIELDS = {"planned_total_investment": "计划总投资",
-                "opening_completed_investment": "期初已完成投资"}
+MONEY_FIELDS = {"planned_total_investment": gettext_noop("计划总投资"),
+                "opening_completed_investment": gettext_noop("期初已完成投资")}
 
 
 class StaleEdit(Exception):
@@ -55,9 +61,8 @@ class StaleEdit(Exception):
 
     def __init__(self, obj, expected: int, actual: int):
         self.expected, self.actual = expected, actual
-        super().__init__(
-            f"{obj} 已被他人修改（读取时为第 {expected} 版，现为第 {actual} 版），请刷新后再改"
-        )
+        super().__init__(_("%(record)s 已被他人修改（读取时为第 %(expected)s 版，现为第 %(actual)s 版），请刷新后再改")
+                         % {"record": obj, "expected": expected, "actual": actual})
 
 
 def _decimal(value) -> Decimal | None:
@@ -76,24 +81,24 @@ def money(value, column: str) -> Decimal:
     too large for the money columns."""
     amount = _decimal(value)
     if amount is None:
-        raise Refused([Problem(column=column, reason=f"金额 {value!r} 不是数字")])
+        raise Refused([Problem(column=column, reason=_("金额 %(value)r 不是数字") % {"value": value})])
     amount = amount.quantize(FEN, rounding=ROUND_HALF_UP)
     if amount < 0:
-        raise Refused([Problem(column=column, reason=f"金额不能为负数：{value}")])
+        raise Refused([Problem(column=column, reason=_("金额不能为负数：%(value)s") % {"value": value})])
     if amount >= MAX_MONEY:
-        raise Refused([Problem(column=column, reason=f"金额过大：{value}")])
+        raise Refused([Problem(column=column, reason=_("金额过大：%(value)s") % {"value": value})])
     return amount
 
 
 def _required_problems(task: Task) -> list[Problem]:
     problems = []
-    for name, label in (("code", "任务编号"), ("name", "任务名称")):
+    for name, label in (("code", gettext_noop("任务编号")), ("name", gettext_noop("任务名称"))):
         if not str(getattr(task, name) or "").strip():
-            problems.append(Problem(column=label, reason="不能为空"))
-    for name, label in (("lead_unit_id", "牵头单位"), ("start_date", "开始时间"),
-                        ("due_date", "完成时限")):
+            problems.append(Problem(column=label, reason=_("不能为空")))
+    for name, label in (("lead_unit_id", gettext_noop("牵头单位")), ("start_date", gettext_noop("开始时间")),
+                        ("due_date", gettext_noop("完成时限"))):
         if getattr(task, name) is None:
-            problems.append(Problem(column=label, reason="不能为空"))
+            problems.append(Problem(column=label, reason=_("不能为空")))
     return problems
 
 
@@ -104,14 +109,15 @@ def validate_task(task: Task) -> list[Problem]:
     problems = _required_problems(task)
     if isinstance(task.start_date, dt.date) and isinstance(task.due_date, dt.date) and (
             task.due_date < task.start_date):
-        problems.append(Problem(column="完成时限",
-                                reason=f"完成时限 {task.due_date} 早于开始时间 {task.start_date}"))
+        problems.append(Problem(column=gettext_noop("完成时限"), reason=_("完成时限 %(due)s 早于开始时间 %(start)s") % {
+            "due": task.due_date, "start": task.start_date}))
     if task.status not in TaskStatus.values:
-        problems.append(Problem(column="完成状态", reason=f"未知状态 {task.status!r}"))
+        problems.append(Problem(column=gettext_noop("完成状态"),
+                                reason=_("未知状态 %(status)r") % {"status": task.status}))
     for name, label in MONEY_FIELDS.items():
         value = getattr(task, name)
         if value is None:
-            problems.append(Problem(column=label, reason="不能为空"))
+            problems.append(Problem(column=label, reason=_("不能为空")))
             continue
         try:
             setattr(task, name, money(value, label))
@@ -120,24 +126,26 @@ def validate_task(task: Task) -> list[Problem]:
     if task.weight is not None:
         weight = _decimal(task.weight)
         if weight is None or weight < 0:
-            problems.append(Problem(column="权重", reason=f"权重应为非负数：{task.weight}"))
+            problems.append(Problem(column=gettext_noop("权重"), reason=_("权重应为非负数：%(weight)s") % {
+                "weight": task.weight}))
     if task.parent_id:
         parent = task.parent
         if task.pk and parent.pk == task.pk:
-            problems.append(Problem(column="上级任务", reason="任务不能是自己的上级"))
+            problems.append(Problem(column=gettext_noop("上级任务"), reason=_("任务不能是自己的上级")))
         elif parent.programme_id != task.programme_id:
-            problems.append(Problem(column="上级任务", reason="上级任务不在同一工作计划中"))
+            problems.append(Problem(column=gettext_noop("上级任务"), reason=_("上级任务不在同一工作计划中")))
         elif parent.parent_id:
-            problems.append(Problem(column="上级任务",
-                                    reason=f"上级任务 {parent.code} 本身是子任务（台账只有两级）"))
+            problems.append(Problem(column=gettext_noop("上级任务"), reason=_(
+                "上级任务 %(code)s 本身是子任务（台账只有两级）") % {"code": parent.code}))
     if task.pk and task.parent_id and Task.objects.filter(parent_id=task.pk).exists():
-        problems.append(Problem(column="上级任务", reason="已有子任务的任务不能再挂到上级任务下"))
+        problems.append(Problem(column=gettext_noop("上级任务"), reason=_("已有子任务的任务不能再挂到上级任务下")))
     if task.code:
         clash = Task.objects.filter(programme_id=task.programme_id, code=task.code)
         if task.pk:
             clash = clash.exclude(pk=task.pk)
         if clash.exists():
-            problems.append(Problem(column="任务编号", reason=f"编号 {task.code} 在本计划中已存在"))
+            problems.append(Problem(column=gettext_noop("任务编号"), reason=_("编号 %(code)s 在本计划中已存在") % {
+                "code": task.code}))
     return problems
 
 
@@ -203,7 +211,7 @@ def set_cooperating_units(user, task: Task, units: Iterable[Unit], *,
         require(user, Action.EDIT, current)
         _check_version(current, expected_version)
         if current.lead_unit_id in {u.pk for u in units}:
-            raise Refused([Problem(column="配合单位", reason="牵头单位不能同时是配合单位")])
+            raise Refused([Problem(column=gettext_noop("配合单位"), reason=_("牵头单位不能同时是配合单位"))])
         existing = {c.unit_id: c for c in current.cooperations.all()}
         Cooperation.objects.filter(task=current).exclude(
             unit_id__in=[u.pk for u in units]).delete()
@@ -228,7 +236,8 @@ def complete_time_node(user, node: TimeNode, done_on: dt.date | None) -> TimeNod
             "task", "task__lead_unit").get(pk=node.pk)
         require(user, Action.EDIT, node.task)
         if done_on is not None and done_on > timezone.localdate():
-            raise Refused([Problem(column="完成日期", reason=f"完成日期 {done_on} 晚于今天")])
+            raise Refused([Problem(column=gettext_noop("完成日期"),
+                                   reason=_("完成日期 %(day)s 晚于今天") % {"day": done_on})])
         if node.done_on != done_on:
             node.done_on = done_on
             node.save()
@@ -254,8 +263,8 @@ def submit_report(user, task: Task, *, period: str, unit: Unit,
         task = _lock_task(task)
         require(user, Action.REPORT, task)  # someone who may not report here learns nothing more
         if unit.pk != task.lead_unit_id and not task.cooperations.filter(unit=unit).exists():
-            raise Refused([Problem(column="报送单位", reason=(
-                f"{unit} 不是任务 {task.code} 的牵头单位或配合单位"))])
+            raise Refused([Problem(column=gettext_noop("报送单位"), reason=_(
+                "%(unit)s 不是任务 %(code)s 的牵头单位或配合单位") % {"unit": unit, "code": task.code})])
         require(user, Action.REPORT, task, unit=unit)
         found = validate_report(task, period, physical_progress, investment)
         if found:
@@ -265,15 +274,15 @@ def submit_report(user, task: Task, *, period: str, unit: Unit,
                    .filter(task=task, period=key, reporting_unit=unit, is_current=True)
                    .order_by("pk").first())
         if current is not None and not supersede:
-            raise Refused([Problem(column="报送期", reason=(
-                f"{unit} 已报送 {key} 的进度；如需更正请选择“更正”"))])
+            raise Refused([Problem(column=gettext_noop("报送期"), reason=_(
+                "%(unit)s 已报送 %(period)s 的进度；如需更正请选择“更正”") % {"unit": unit, "period": key})])
         if current is not None:
             current.is_current = False
             current.save(update_fields=["is_current"])
         return ProgressReport.objects.create(
             task=task, period=key, reporting_unit=unit,
             physical_progress=_decimal(physical_progress).quantize(FEN, rounding=ROUND_HALF_UP),
-            investment=money(investment, "本期完成投资"), progress_text=progress_text,
+            investment=money(investment, gettext_noop("本期完成投资")), progress_text=progress_text,
             problems=problems, next_steps=next_steps, coordination=coordination,
             reporter=user, reporter_name=(getattr(user, "full_name", "") or str(user))[:50],
             submitted_at=timezone.now(), supersedes=current,
@@ -287,24 +296,29 @@ def validate_report(task: Task, period: str, physical_progress, investment) -> l
     try:
         p = progress.parse_period(str(period))
     except ValueError as exc:
-        return [Problem(column="报送期", reason=str(exc))]
+        return [Problem(column=gettext_noop("报送期"), reason=str(exc))]
     programme = task.programme
     if ("Q" in p.key) != (programme.reporting_cycle == "quarterly"):
         example = "2026-Q2" if programme.reporting_cycle == "quarterly" else "2026-05"
-        found.append(Problem(column="报送期", reason=(
-            f"{programme.name} {programme.get_reporting_cycle_display()}报送，"
-            f"报送期 {period} 不符（应写作如 {example}）")))
+        found.append(Problem(column=gettext_noop("报送期"), reason=_(
+            "%(programme)s %(cycle)s报送，报送期 %(period)s 不符（应写作如 %(example)s）") % {
+            "programme": programme.name, "cycle": programme.get_reporting_cycle_display(),
+            "period": period, "example": example}))
     if p.last_day < programme.start_date or p.first_day > programme.end_date:
-        found.append(Problem(column="报送期", reason=f"报送期 {period} 不在计划期内"))
+        found.append(Problem(column=gettext_noop("报送期"), reason=_("报送期 %(period)s 不在计划期内") % {
+            "period": period}))
     if p.first_day > timezone.localdate():
-        found.append(Problem(column="报送期", reason=f"报送期 {period} 尚未开始"))
+        found.append(Problem(column=gettext_noop("报送期"), reason=_("报送期 %(period)s 尚未开始") % {
+            "period": period}))
     pct = _decimal(physical_progress)
     if pct is None:
-        found.append(Problem(column="形象进度", reason=f"形象进度 {physical_progress!r} 不是数字"))
+        found.append(Problem(column=gettext_noop("形象进度"), reason=_("形象进度 %(value)r 不是数字") % {
+            "value": physical_progress}))
     elif not 0 <= pct.quantize(FEN, rounding=ROUND_HALF_UP) <= 100:
-        found.append(Problem(column="形象进度", reason=f"形象进度应在 0–100 之间：{pct}"))
+        found.append(Problem(column=gettext_noop("形象进度"), reason=_("形象进度应在 0–100 之间：%(value)s") % {
+            "value": pct}))
     try:
-        money(investment, "本期完成投资")
+        money(investment, gettext_noop("本期完成投资"))
     except Refused as exc:
         found.extend(exc.problems)
     return found
@@ -338,7 +352,7 @@ def attach_evidence(user, report: ProgressReport, data: bytes, name: str) -> Evi
         try:
             checked = evidence.check(data, name, settings.CHENGZHEN_MAX_EVIDENCE_BYTES)
         except evidence.EvidenceRefused as exc:
-            raise Refused([Problem(file=name, column="佐证材料", reason=str(exc))]) from None
+            raise Refused([Problem(file=name, column=gettext_noop("佐证材料"), reason=str(exc))]) from None
         now = timezone.now()
         stored = f"{now:%Y}/{uuid.uuid4().hex}.{checked.extension}"
         path = evidence_path(stored)

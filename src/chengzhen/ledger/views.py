@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from chengzhen.audit.models import AuditRecord
@@ -30,6 +31,9 @@ from .models import Cooperation, Evidence, ProgressReport, Task, TimeNode
 from .queries import today_local, with_progress
 
 PAGE_SIZE = 50
+SORT_CHOICES = (("code", gettext_lazy("编号")), ("due", gettext_lazy("完成时限")),
+                ("-progress", gettext_lazy("形象进度")), ("lag", gettext_lazy("滞后程度")),
+                ("overdue", gettext_lazy("超期天数")))
 
 
 def _programmes(user):
@@ -89,8 +93,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/list.html", {
         "f": f, "page": page, "programmes": _programmes(request.user),
         "categories": categories, "statuses": Task._meta.get_field("status").choices,
-        "sorts": [("code", "编号"), ("due", "完成时限"), ("-progress", "形象进度"),
-                  ("lag", "滞后程度"), ("overdue", "超期天数")],
+        "sorts": SORT_CHOICES,
     })
 
 
@@ -144,30 +147,41 @@ class MultipleFileField(forms.FileField):
 
 
 class ReportForm(forms.Form):
-    period = forms.ChoiceField(label="报送期")
-    unit = forms.ChoiceField(label="报送单位")
-    physical_progress = forms.DecimalField(label="形象进度（%）", min_value=0, max_value=100,
-                                           decimal_places=2)
-    investment_wan = forms.CharField(label="本期完成投资（万元）", required=False,
-                                     help_text="可填 12.5、12万 或 125000元")
-    progress_text = forms.CharField(label="进展情况", widget=forms.Textarea(attrs={"rows": 3}),
-                                    required=False)
-    problems = forms.CharField(label="存在问题", widget=forms.Textarea(attrs={"rows": 2}),
-                               required=False)
-    next_steps = forms.CharField(label="下步打算", widget=forms.Textarea(attrs={"rows": 2}),
-                                 required=False)
-    coordination = forms.CharField(label="需协调事项", widget=forms.Textarea(attrs={"rows": 2}),
-                                   required=False)
-    supersede = forms.BooleanField(label="更正本期已报送的数据", required=False)
-    files = MultipleFileField(label="佐证材料（照片、PDF、Office 文档，可多选）", required=False)
+    period = forms.ChoiceField(label=gettext_lazy("报送期"))
+    unit = forms.ChoiceField(label=gettext_lazy("报送单位"))
+    physical_progress = forms.DecimalField(label=gettext_lazy("形象进度（%）"), min_value=0,
+                                           max_value=100, decimal_places=2)
+    investment_wan = forms.CharField(label=gettext_lazy("本期完成投资（万元）"), required=False,
+                                     help_text=gettext_lazy("可填 12.5、12万 或 125000元"))
+    progress_text = forms.CharField(label=gettext_lazy("进展情况"),
+                                    widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    problems = forms.CharField(label=gettext_lazy("存在问题"),
+                               widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    next_steps = forms.CharField(label=gettext_lazy("下步打算"),
+                                 widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    coordination = forms.CharField(label=gettext_lazy("需协调事项"),
+                                   widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    supersede = forms.BooleanField(label=gettext_lazy("更正本期已报送的数据"), required=False)
+    files = MultipleFileField(label=gettext_lazy("佐证材料（照片、PDF、Office 文档，可多选）"),
+                              required=False)
 
     def clean_investment_wan(self) -> Decimal:
         from .sheet import CellError, parse_money
 
+        raw = self.cleaned_data["investment_wan"]
         try:
-            return parse_money(self.cleaned_data["investment_wan"]) or Decimal("0.00")
-        except (CellError, InvalidOperation) as exc:
-            raise forms.ValidationError(str(exc)) from None
+            return parse_money(raw) or Decimal("0.00")
+        except (CellError, InvalidOperation):
+            raise forms.ValidationError(_("金额 %(value)s 无法识别：请填写如 12.5、12万 或 125000元，"
+                                          "不能为负数") % {"value": raw}) from None
+
+
+def problem_text(p) -> str:
+    """A refused input's problem for a page: "列名：原因", the column (a Chinese msgid, as the
+    services name it) in the active language."""
+    if not p.column:
+        return p.reason
+    return _("%(column)s：%(reason)s") % {"column": _(p.column), "reason": p.reason}
 
 
 def _periods(programme: Programme, today: dt.date) -> list[str]:
@@ -185,7 +199,7 @@ def report_form(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
     units = services.may_report_units(request.user, task)
     if not units:
-        raise PermissionDenied("无权报送该任务的进度")
+        raise PermissionDenied(_("无权报送该任务的进度"))
     form = ReportForm(request.POST or None, request.FILES or None)
     form.fields["period"].choices = [(k, k) for k in _periods(task.programme, today_local())]
     form.fields["unit"].choices = [(u.code, u.name) for u in units]
@@ -204,9 +218,10 @@ def report_form(request: HttpRequest, pk: int) -> HttpResponse:
                     services.attach_evidence(request.user, report, upload.read(), upload.name)
         except Refused as exc:
             for p in exc.problems:
-                form.add_error(None, f"{p.column}：{p.reason}" if p.column else p.reason)
+                form.add_error(None, problem_text(p))
         else:
-            messages.success(request, f"已报送 {task.code} {data['period']} 的进度。")
+            messages.success(request, _("已报送 %(code)s %(period)s 的进度。") % {
+                "code": task.code, "period": data["period"]})
             return redirect("ledger:task", pk=task.pk)
     return render(request, "ledger/report.html", {"task": task, "form": form})
 
@@ -222,11 +237,13 @@ def node_done(request: HttpRequest, pk: int) -> HttpResponse:
         done_on = dt.date.fromisoformat(raw) if raw else None
         services.complete_time_node(request.user, node, done_on)
     except ValueError:
-        messages.error(request, f"日期 {raw!r} 无法识别，请写作 2026-03-31")
+        messages.error(request, _("日期 %(value)r 无法识别，请写作 2026-03-31") % {"value": raw})
     except Refused as exc:
-        messages.error(request, str(exc))
+        for p in exc.problems:
+            messages.error(request, problem_text(p))
     else:
-        messages.success(request, f"节点“{node.name}”已{'完成' if done_on else '重新打开'}。")
+        done = _("节点“%(name)s”已完成。") if done_on else _("节点“%(name)s”已重新打开。")
+        messages.success(request, done % {"name": node.name})
     return redirect("ledger:task", pk=node.task_id)
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chengzhen.audit.chain import record_event
 from chengzhen.audit.context import Actor, acting_as
@@ -42,7 +43,8 @@ class LockoutMixin:
                 record_event("login_locked", "org.user", "", username=username)
             minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
             raise forms.ValidationError(
-                f"该账号连续登录失败 {count} 次，已锁定，请 {minutes} 分钟后再试。",
+                _("该账号连续登录失败 %(count)s 次，已锁定，请 %(minutes)s 分钟后再试。") % {
+                    "count": count, "minutes": minutes},
                 code="locked")
         return super().clean()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .access import (
     ADMIN,
@@ -27,6 +29,13 @@ from .access import (
     task_reach,
 )
 from .models import Division, Membership, Unit, User
+
+ACTION_NAMES = {  # what a refusal calls each action
+    Action.READ: pgettext_lazy("permission", "查看"), Action.EDIT: pgettext_lazy("permission", "修改"),
+    Action.REPORT: pgettext_lazy("permission", "报送"), Action.IMPORT: pgettext_lazy("permission", "导入"),
+    Action.EXPORT: pgettext_lazy("permission", "导出"),
+    Action.INSPECT: pgettext_lazy("permission", "调研记录"),
+}
 
 __all__ = ["Action", "can", "directory_people", "grants_for", "record_kind", "require",
            "restrict", "task_scope"]
@@ -135,7 +144,8 @@ def require(user, action: Action | str, obj, *, unit: Unit | None = None) -> Non
     """Raise ``PermissionDenied`` naming the person, the action and the object."""
     if not can(user, action, obj, unit=unit):
         who = getattr(user, "username", None) or "匿名用户"
-        raise PermissionDenied(f"{who} 无权对 {obj} 执行 {Action(action).value}")
+        raise PermissionDenied(_("%(who)s 无权对 %(obj)s 执行 %(action)s") % {
+            "who": who, "obj": obj, "action": ACTION_NAMES.get(Action(action), action)})
 
 
 def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from chengzhen.audit.tracking import TrackedModel
 
 
 class ProgrammeKind(models.TextChoices):
-    KEY_TOWN = "key_town", "重点镇建设"
-    URBANISATION = "urbanisation", "推进城镇化"
-    BEAUTIFUL_TOWN = "beautiful_town", "美丽城镇"
-    CITY_UPGRADE = "city_upgrade", "城市提质"
-    JOINT_CAMPAIGN = "joint_campaign", "六城联创"
-    OTHER = "other", "其他"
+    KEY_TOWN = "key_town", _("重点镇建设")
+    URBANISATION = "urbanisation", _("推进城镇化")
+    BEAUTIFUL_TOWN = "beautiful_town", _("美丽城镇")
+    CITY_UPGRADE = "city_upgrade", _("城市提质")
+    JOINT_CAMPAIGN = "joint_campaign", _("六城联创")
+    OTHER = "other", _("其他")
 
 
 class ReportingCycle(models.TextChoices):
-    MONTHLY = "monthly", "按月"
-    QUARTERLY = "quarterly", "按季度"
+    MONTHLY = "monthly", _("按月")
+    QUARTERLY = "quarterly", _("按季度")
 
 
 class Programme(TrackedModel):
@@ -73,9 +74,9 @@ class Phase(TrackedModel):
 
 
 class TargetLevel(models.TextChoices):
-    STAGE = "stage", "阶段目标"
-    ANNUAL = "annual", "年度目标"
-    OVERALL = "overall", "总体目标"
+    STAGE = "stage", _("阶段目标")
+    ANNUAL = "annual", _("年度目标")
+    OVERALL = "overall", _("总体目标")
 
 
 class Target(TrackedModel):

@@ -243,3 +243,10 @@ def test_every_list_endpoint_has_a_fixed_query_count(api, county, make_task, pat
             assert client.get(url).status_code == 200, url
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1], (path, counts)
+
+
+def test_task_time_nodes_are_a_page_like_every_list(api, tasks):
+    """Found by schemathesis: the list was a bare array where the document says a page."""
+    body = api("editor_a").get(f"/api/tasks/{tasks['a'].pk}/time-nodes/").json()
+    assert body["count"] == 1 and body["results"][0]["name"] == "开工"
+    assert api("editor_a").get(f"/api/tasks/{tasks['a'].pk}/time-nodes/?page=9").status_code == 404

@@ -42,7 +42,7 @@ def token(county, make_task, _keep_connection):
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms(case, token):
     case.call_and_validate(
         headers={"Authorization": f"Token {token}"},

@@ -166,3 +166,32 @@ def test_html_renamed_jpg_is_refused(phone, ledger):
          "buffer": b"<html><script>alert(1)</script></html>"}])
     phone.click("main button[type=submit]")
     assert "按文件内容判断" in phone.inner_text("main")
+
+
+def test_editor_switches_to_english_and_back_from_the_header(phone, ledger):
+    login(phone, "editor_a", "pw-editor_a")
+    phone.goto(phone.base + "/ledger/?q=%E4%B8%BB%E5%B9%B2%E9%81%93")  # ?q=主干道
+    assert phone.get_attribute("html", "lang") == "zh-Hans" and phone.inner_text("h1") == "任务台账"
+    switch = phone.locator("header form.language button")
+    box = switch.bounding_box()
+    assert switch.inner_text() == "English" and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    with phone.expect_navigation():  # a POST to set_language, redirected back here
+        switch.click()
+    assert phone.get_attribute("html", "lang") == "en"
+    assert phone.url.endswith("/ledger/?q=%E4%B8%BB%E5%B9%B2%E9%81%93")  # back on the same page
+    assert phone.inner_text("h1") == "Task ledger"
+    body = phone.inner_text("main")
+    assert "Unit code (and the units below)" in body and "Not started" in body and "Page 1 of 1" in body
+    assert "青山镇主干道提升改造" in body and "工作计划" not in body and "未启动" not in body
+    # on a phone the rows are cards, each value labelled (CSS ::before) from its data-label
+    labels = phone.eval_on_selector_all("main table.cards tbody td", "tds => tds.map(t => t.dataset.label)")
+    assert labels[2:5] == ["Lead unit", "Due date", "Physical progress"]
+    assert no_sideways_scroll(phone)
+    phone.click("text=青山镇主干道提升改造")
+    phone.wait_for_url(f"**/ledger/task/{ledger['a'].pk}/")
+    assert "Report progress" in phone.inner_text("main") and no_sideways_scroll(phone)
+    with phone.expect_navigation():
+        phone.click("header form.language button")
+    assert phone.get_attribute("html", "lang") == "zh-Hans"
+    assert "报送进度" in phone.inner_text("main") and phone.inner_text("header form.language") == "English"
+    assert no_sideways_scroll(phone)
