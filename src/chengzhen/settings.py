@@ -145,6 +145,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed logins per username within the window before the username is locked for it.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("CHENGZHEN_LOGIN_FAILURE_LIMIT", 5))
 LOGIN_LOCKOUT_MINUTES = int(os.environ.get("CHENGZHEN_LOGIN_LOCKOUT_MINUTES", 15))
+# Failed logins from one client address (any usernames) within the window before it is refused.
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("CHENGZHEN_LOGIN_ADDRESS_FAILURE_LIMIT", 20))
+# Behind a reverse proxy: the request header carrying the client's address, e.g.
+# HTTP_X_REAL_IP (set it only when the proxy overwrites that header); empty: REMOTE_ADDR.
+CHENGZHEN_CLIENT_ADDRESS_HEADER = os.environ.get("CHENGZHEN_CLIENT_ADDRESS_HEADER", "")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 REST_FRAMEWORK = {

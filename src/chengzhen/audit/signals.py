@@ -15,9 +15,12 @@ def _login(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    from chengzhen.org.login import client_address
+
     username = str(credentials.get("username", ""))[:150]
     with acting_as(Actor(None, username or "?", _source(request))):
-        record_event("login_failed", "org.user", "", username=username)
+        record_event("login_failed", "org.user", "", username=username,
+                     address=client_address(request))
 
 
 def _source(request) -> str:

@@ -3,7 +3,9 @@
 Every failed login is already an audit record (``login_failed``), so the count needs no table
 of its own: ``LOGIN_FAILURE_LIMIT`` failures for one username within ``LOGIN_LOCKOUT_MINUTES``
 lock that username until the window has passed; a locked attempt is refused before the
-password is checked and is recorded as ``login_locked``.
+password is checked and is recorded as ``login_locked``. Each failure also records the client
+address, and ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures from one address within the window
+(whatever usernames were tried — password spraying) refuse that address the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chengzhen.audit import canonical
 from chengzhen.audit.chain import record_event
 from chengzhen.audit.context import Actor, acting_as
 from chengzhen.audit.models import AuditRecord
@@ -32,11 +35,41 @@ def failures(username: str, now: dt.datetime | None = None) -> tuple[int, dt.dat
     return len(times), (times[0] + window if times else None)
 
 
+def client_address(request) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind a reverse proxy the header named by
+    ``CHENGZHEN_CLIENT_ADDRESS_HEADER`` (e.g. ``HTTP_X_REAL_IP``), which only the proxy sets."""
+    if request is None:
+        return ""
+    header = settings.CHENGZHEN_CLIENT_ADDRESS_HEADER
+    value = request.META.get(header, "") if header else ""
+    return (value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:64]
+
+
+def address_failures(address: str, now: dt.datetime | None = None) -> int:
+    """Failed logins from ``address`` within the window, whatever the username."""
+    if not address:
+        return 0
+    now = now or timezone.now()
+    window = dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    # the address sits in the record's canonical JSON detail: sorted keys, no spaces
+    return AuditRecord.objects.filter(
+        action="login_failed", at__gte=now - window,
+        content__contains=f'"address":{canonical.dumps(address)}').count()
+
+
 class LockoutMixin:
-    """Refuses a locked username before its password is checked."""
+    """Refuses a locked username, or an address with too many failures, before any
+    password is checked."""
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "")[:150]
+        address = client_address(getattr(self, "request", None))
+        if address and address_failures(address) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            with acting_as(Actor(None, username or "?", "login")):
+                record_event("login_locked", "org.user", "", username=username, address=address)
+            raise forms.ValidationError(
+                _("该地址登录失败次数过多，请 %(minutes)s 分钟后再试。") % {
+                    "minutes": settings.LOGIN_LOCKOUT_MINUTES}, code="locked")
         count, until = failures(username)
         if username and count >= settings.LOGIN_FAILURE_LIMIT:
             with acting_as(Actor(None, username, "login")):

@@ -50,6 +50,22 @@ def test_login_page_and_lockout(county, client, settings):
     assert response.status_code == 302 and client.session["_auth_user_id"]
 
 
+def test_one_address_spraying_many_usernames_is_refused(county, client, settings):
+    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_ADDRESS_FAILURE_LIMIT = 10, 4
+    for name in ("editor_a", "editor_b", "leader", "nobody"):
+        client.post("/login/", {"username": name, "password": "wrong"}, REMOTE_ADDR="10.1.1.1")
+    refused = client.post("/login/", {"username": "supervisor", "password": "pw-supervisor"},
+                          REMOTE_ADDR="10.1.1.1")
+    assert "该地址登录失败次数过多" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    locked = AuditRecord.objects.filter(action="login_locked").get()
+    assert '"address":"10.1.1.1"' in locked.content
+    # another address is not held back by that one
+    other = client.post("/login/", {"username": "supervisor", "password": "pw-supervisor"},
+                        REMOTE_ADDR="10.2.2.2")
+    assert other.status_code == 302 and client.session["_auth_user_id"]
+
+
 def test_list_filters_in_the_database(county, tasks, client):
     login(client, county, "supervisor")
     assert codes(client.get("/ledger/")) == ["A1", "A2", "B1"]
