@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chengzhen.org.models import Unit
@@ -120,9 +120,9 @@ class TaskFilter:
         if self.programme:
             qs = qs.filter(programme__code=self.programme)
         if self.unit is not None:
-            qs = qs.filter(Q(lead_unit__path__startswith=self.unit.path) | Exists(
-                Cooperation.objects.filter(task_id=OuterRef("pk"),
-                                           unit__path__startswith=self.unit.path)))
+            subtree = Unit.objects.filter(path__startswith=self.unit.path).values("pk")
+            qs = qs.filter(Q(lead_unit_id__in=subtree) | Q(pk__in=Cooperation.objects.filter(
+                unit_id__in=subtree).values("task_id")))
         if self.status:
             qs = qs.filter(status=self.status)
         if self.lagging is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -203,11 +203,13 @@ def _task_condition(grants: list[Grant], action: Action, prefix: str, outer: str
         reach = task_reach(g, action)
         if reach is None:
             continue
-        in_reach = Q(**{f"{prefix}lead_unit__path__startswith": g.unit_path})
+        # "IN (subquery)" rather than a join or a correlated EXISTS: the database works the
+        # subtree's units and cooperations out once, not once per task
+        subtree = Unit.objects.filter(path__startswith=g.unit_path).values("pk")
+        in_reach = Q(**{f"{prefix}lead_unit_id__in": subtree})
         if reach == "any":
-            in_reach |= Exists(
-                Cooperation.objects.filter(task_id=OuterRef(outer), unit__path__startswith=g.unit_path)
-            )
+            in_reach |= Q(**{f"{outer}__in": Cooperation.objects.filter(
+                unit_id__in=subtree).values("task_id")})
         if g.programme_ids:
             in_reach &= Q(**{f"{prefix}programme_id__in": sorted(g.programme_ids)})
         condition |= in_reach
