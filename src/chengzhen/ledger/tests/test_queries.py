@@ -71,3 +71,14 @@ def test_progress_lagging_investment_and_rollup(county, make_task):
         .values_list("code", flat=True)
     )
     assert lagging_codes == {"P", "P-1"}
+
+
+def test_postgresql_runs_without_jit(db):
+    """JIT compiled a ledger list query for over a second to save milliseconds."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's setting")
+    with connection.cursor() as cur:
+        cur.execute("SHOW jit")
+        assert cur.fetchone()[0] == "off"
