@@ -18,7 +18,6 @@ from django.db import models
 from django.db.models import (
     Avg,
     Case,
-    Exists,
     F,
     FloatField,
     Func,
@@ -129,12 +128,10 @@ def with_progress(qs: models.QuerySet[Task], today: dt.date | None = None,
         annotations["time_progress"] = Greatest(Value(0.0), Least(Value(1.0), share),
                                                 output_field=FloatField())
     if "physical_progress" in wanted:
-        annotations["physical_progress"] = Case(
-            When(Exists(Task.objects.filter(parent_id=OuterRef("pk"))),
-                 then=Coalesce(_rolled_up_progress(), Value(0.0))),
-            default=Coalesce(_lead_progress(), Value(0.0)),
-            output_field=FloatField(),
-        )
+        # a parent's roll-up, which is a number exactly when the task has children (the
+        # grouped subquery has no row otherwise); else the lead unit's report; else 0
+        annotations["physical_progress"] = Coalesce(
+            _rolled_up_progress(), _lead_progress(), Value(0.0), output_field=FloatField())
     if "lagging" in wanted:
         annotations["lagging"] = Case(
             When(unfinished & Q(physical_progress__lt=F("time_progress") * 100), then=Value(True)),

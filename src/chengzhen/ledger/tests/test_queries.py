@@ -82,3 +82,14 @@ def test_postgresql_runs_without_jit(db):
     with connection.cursor() as cur:
         cur.execute("SHOW jit")
         assert cur.fetchone()[0] == "off"
+
+
+def test_a_parent_takes_its_childrens_progress_never_its_own_report(county, make_task):
+    town_a = county.units["town_a"]
+    parent = make_task("P")
+    make_task("P-1", parent=parent)  # no report yet: 0
+    report(parent, town_a, "2026-05", "99", "0")  # a report on the parent itself is ignored
+    alone = make_task("S")
+    report(alone, town_a, "2026-05", "35", "0")
+    rows = {t.code: t for t in with_progress(Task.objects.all(), today=dt.date(2026, 7, 2))}
+    assert rows["P"].physical_progress == 0.0 and rows["S"].physical_progress == 35.0
