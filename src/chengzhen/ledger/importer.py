@@ -74,15 +74,19 @@ class UnitIndex:
             self.by_id[unit.pk] = unit
             for key in {unit.code, unit.name, unit.short_name} - {""}:
                 self.by_key[key].append(unit)
+        # worked out once: a sheet names the same few units thousands of times
+        self.unique = {k: units[0] for k, units in self.by_key.items() if len(units) == 1}
 
     def find(self, text: str) -> Unit:
-        found = self.by_key.get(text.strip(), [])
+        key = text.strip()
+        unit = self.unique.get(key)
+        if unit is not None:
+            return unit
+        found = self.by_key.get(key, [])
         if not found:
             raise S.CellError(f"未知单位 {text!r}（请填写单位全称、简称或单位代码）")
-        if len({u.pk for u in found}) > 1:
-            names = "、".join(f"{u.name}（{u.code}）" for u in sorted(found, key=lambda u: u.code))
-            raise S.CellError(f"单位 {text!r} 对应多个单位：{names}，请填写全称或代码")
-        return found[0]
+        names = "、".join(f"{u.name}（{u.code}）" for u in sorted(found, key=lambda u: u.code))
+        raise S.CellError(f"单位 {text!r} 对应多个单位：{names}，请填写全称或代码")
 
 
 @dataclass(frozen=True)
@@ -267,10 +271,10 @@ class _Planner:
                     ok = False
         elif task is not None:
             coops = [self.units.by_id[c.unit_id] for c in self.coops[task.pk]]
-        if lead is not None and lead in coops:
+        if lead is not None and any(u is lead for u in coops):  # the index holds one object a unit
             self.problem(r.row, "cooperating_units", f"牵头单位 {lead.name} 不能同时是配合单位")
             ok = False
-        if not all(values.get(n) for n in ("name", "start_date", "due_date")):
+        if not (values.get("name") and values.get("start_date") and values.get("due_date")):
             ok = False  # a required cell was empty or unreadable: reported when parsed
         start, due = values.get("start_date"), values.get("due_date")
         if isinstance(start, dt.date) and isinstance(due, dt.date) and due < start:
