@@ -127,3 +127,16 @@ def run_concurrently(work, workers: int = 4) -> list[str]:
     for t in threads:
         t.join()
     return errors
+
+
+@pytest.fixture
+def running_programme(county):
+    """The county's first programme made to run through today, whatever today is."""
+    from chengzhen.ledger.queries import today_local
+    from chengzhen.programmes.models import Programme
+
+    today = today_local()
+    Programme.objects.filter(pk=county.programme.pk).update(
+        start_date=dt.date(today.year, 1, 1), end_date=dt.date(today.year + 1, 12, 31))
+    county.programme.refresh_from_db()
+    return county.programme

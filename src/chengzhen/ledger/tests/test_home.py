@@ -9,16 +9,12 @@ import pytest
 
 from chengzhen.ledger import progress, services
 from chengzhen.ledger.queries import today_local
-from chengzhen.programmes.models import Programme
 
 
 @pytest.fixture
-def running(county, make_task):
-    """The programme runs through today, whatever today is; three tasks of two towns."""
+def running(county, make_task, running_programme):
+    """The programme runs through today, whatever today is; tasks of two towns."""
     today = today_local()
-    Programme.objects.filter(pk=county.programme.pk).update(
-        start_date=dt.date(today.year, 1, 1), end_date=dt.date(today.year + 1, 12, 31))
-    county.programme.refresh_from_db()
     start, due = dt.date(today.year, 1, 1), dt.date(today.year + 1, 6, 30)
     return {
         "a": make_task("A1", lead="town_a", start_date=start, due_date=due,

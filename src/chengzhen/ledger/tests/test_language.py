@@ -52,12 +52,9 @@ def leftover_chinese(html: str, data: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def running(county, make_task):
+def running(county, make_task, running_programme):
     """The programme runs through today; a task of town_a with a cooperating unit and a node."""
     today = today_local()
-    Programme.objects.filter(pk=county.programme.pk).update(
-        start_date=dt.date(today.year, 1, 1), end_date=dt.date(today.year + 1, 12, 31))
-    county.programme.refresh_from_db()
     task = make_task("A1", name="青山镇主干道提升改造", coop=("dept",), category="基础设施",
                      start_date=dt.date(today.year, 1, 1), due_date=today + dt.timedelta(days=20),
                      responsible_person="王建国", responsible_user=county.users["editor_a"])
