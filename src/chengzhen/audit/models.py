@@ -23,7 +23,11 @@ class AuditRecord(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["model", "object_pk"], name="audit_model_pk")]
+        indexes = [
+            models.Index(fields=["model", "object_pk"], name="audit_model_pk"),
+            # a login counts the recent failures: without it, every attempt reads the chain
+            models.Index(fields=["action", "at"], name="audit_action_at"),
+        ]
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
 

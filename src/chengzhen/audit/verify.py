@@ -10,14 +10,18 @@ no record, a row whose last record is a delete, and a recorded row that is gone 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 
 from . import canonical
+from .chain import record_event
+from .context import acting_as
 from .models import AuditHead, AuditRecord
 from .tracking import audited_fields, image_from_values, tracked_models
 
 CHUNK = 5000
 dumps, quote = canonical.dumps, canonical.dumps_string
+log = logging.getLogger("chengzhen.audit")
 
 
 @dataclass(frozen=True)
@@ -183,12 +187,7 @@ def _check_rows(result: Result, last_content: dict[tuple[str, str], tuple[int, s
 def record_verification() -> Result:
     """Verify the whole chain and record the outcome as a ``verify`` event under the system
     account (the nightly check, 每日审计校验); a failure is also logged as an error."""
-    import logging
-
-    from chengzhen.org.models import system_user
-
-    from .chain import record_event
-    from .context import acting_as
+    from chengzhen.org.models import system_user  # org's models are built on this room's
 
     result = verify()
     first = result.first_broken_record
@@ -197,15 +196,13 @@ def record_verification() -> Result:
                      findings=len(result.findings), first_broken=first,
                      sample=[str(f) for f in result.findings[:5]])
     if not result.ok:
-        logging.getLogger("chengzhen.audit").error(
+        log.error(
             "audit verify failed: %d findings, first broken record %s", len(result.findings), first)
     return result
 
 
 def last_verification() -> dict | None:
     """The last recorded verification's outcome (``detail`` plus its time), if any."""
-    import json
-
     record = AuditRecord.objects.filter(action="verify").order_by("-seq").first()
     if record is None:
         return None

@@ -23,13 +23,12 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -153,11 +152,6 @@ def _write(cell, col: Column, value: Any) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     else:
         cell.value = value
-
-
-def new_workbook() -> Workbook:
-    wb = Workbook()
-    return wb
 
 
 # ---- CSV ----------------------------------------------------------------------------------
@@ -317,9 +311,3 @@ def read_sheet(path: Path, display_name: str, max_bytes: int,
     return SheetData(name, title, rows, epoch)
 
 
-def iter_nonempty(rows: Sequence[tuple[Any, ...]], start: int) -> Iterator[tuple[int, tuple]]:
-    """(1-based row number, values) for rows from index ``start`` that hold any value."""
-    for i in range(start, len(rows)):
-        values = rows[i]
-        if any(v is not None and str(v).strip() != "" for v in values):
-            yield i + 1, values

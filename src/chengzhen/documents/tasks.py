@@ -3,7 +3,7 @@
 from crontask import cron
 from django.tasks import task
 
-from .housekeeping import clean_files
+from .files import clean_files
 
 
 @cron("17 * * * *")  # hourly

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
 from chengzhen.audit.chain import record_event
@@ -84,7 +85,7 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
         Prefetch("cooperations", Cooperation.objects.select_related("unit").order_by("seq")),
         "time_nodes", Prefetch("annual_plans", AnnualPlan.objects.order_by("year")),
     ).order_by("programme__code", "seq", "code")
-    report("读取任务", 0, 0)
+    report(gettext_noop("读取任务"), 0, 0)  # stages are msgids: the job page translates them
     tasks = list(tasks)
     years = sorted({p.year for t in tasks for p in t.annual_plans.all()})
     wb = Workbook()
@@ -95,13 +96,13 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
     def rows():
         for i, t in enumerate(tasks):
             if i % PROGRESS_EVERY == 0:
-                report(f"写入第 {i + 1} 行", i, len(tasks))
+                report(gettext_noop("写入"), i, len(tasks))
             yield _row(t, years, label)
 
     title = f"{programme.name}工作台账" if programme is not None else "重点工作台账"
     n = write_table(ws, title, f"截至 {today.year}年{today.month}月{today.day}日",
                     ledger_columns(years, today.year), rows(), numbered=False)
-    report("保存文件", len(tasks), len(tasks))
+    report(gettext_noop("保存文件"), len(tasks), len(tasks))
     path = Path(path)
     wb.save(path)
     with acting_for(user, "export_ledger"):

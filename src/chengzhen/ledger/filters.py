@@ -23,7 +23,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chengzhen.org.models import Unit
-from chengzhen.org.permissions import Action, restrict
+from chengzhen.org.permissions import Action, restrict, task_in_subtree
 
 from .choices import FINISHED_STATUSES, TaskStatus
 from .models import Cooperation, Task
@@ -120,9 +120,7 @@ class TaskFilter:
         if self.programme:
             qs = qs.filter(programme__code=self.programme)
         if self.unit is not None:
-            subtree = Unit.objects.filter(path__startswith=self.unit.path).values("pk")
-            qs = qs.filter(Q(lead_unit_id__in=subtree) | Q(pk__in=Cooperation.objects.filter(
-                unit_id__in=subtree).values("task_id")))
+            qs = qs.filter(task_in_subtree(self.unit.path))
         if self.status:
             qs = qs.filter(status=self.status)
         if self.lagging is not None:
@@ -163,7 +161,7 @@ class TaskRows:
     slice, then ``load`` fetches those tasks with every computed column, in the same order.
     """
 
-    def __init__(self, keys: QuerySet[Task], load: Callable[[list[int]], QuerySet[Task]]):
+    def __init__(self, keys: QuerySet[Task], load: Callable[[list[int]], list[Task]]):
         self.keys, self.load = keys, load
         self._count: int | None = None
 
@@ -178,34 +176,36 @@ class TaskRows:
     def __getitem__(self, index: slice) -> list[Task]:
         if not isinstance(index, slice):
             return self[index:index + 1][0]
-        ids = list(self.keys.values_list("pk", flat=True)[index])
-        found = {t.pk: t for t in self.load(ids)}
-        return [found[pk] for pk in ids if pk in found]
+        return self.load(list(self.keys.values_list("pk", flat=True)[index]))
 
     def __iter__(self) -> Iterator[Task]:
         return iter(self[0:self.count()])
 
 
+def load_tasks(ids: list[int], today: dt.date | None = None,
+               cooperations: bool = False) -> list[Task]:
+    """The tasks ``ids``, in that order, with programme, lead unit and parent (and the ordered
+    cooperating units when ``cooperations``) and every computed column."""
+    if not ids:
+        return []
+    qs = with_progress(Task.objects.filter(pk__in=ids), today=today).select_related(
+        "programme", "lead_unit", "parent").order_by()
+    if cooperations:
+        qs = qs.prefetch_related(Prefetch(
+            "cooperations", Cooperation.objects.select_related("unit").order_by("seq")))
+    found = {t.pk: t for t in qs}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def task_rows(keys: QuerySet[Task], today: dt.date | None = None,
               cooperations: bool = False) -> TaskRows:
-    """``keys`` as ``TaskRows`` loading each slice with programme, lead unit and parent (and
-    the ordered cooperating units when ``cooperations``) and every computed column."""
-
-    def load(ids: list[int]) -> QuerySet[Task]:
-        qs = with_progress(Task.objects.filter(pk__in=ids), today=today).select_related(
-            "programme", "lead_unit", "parent")
-        if cooperations:
-            qs = qs.prefetch_related(Prefetch(
-                "cooperations", Cooperation.objects.select_related("unit").order_by("seq")))
-        return qs.order_by()
-
-    return TaskRows(keys, load)
+    """``keys`` as ``TaskRows``, each slice read through ``load_tasks``."""
+    return TaskRows(keys, lambda ids: load_tasks(ids, today, cooperations))
 
 
 def first_rows(*keysets: QuerySet[Task], n: int, today: dt.date | None = None) -> list[list[Task]]:
     """The first ``n`` tasks of each filtered queryset, their computed columns read in one
     query for all of them (the home page's several short lists)."""
     id_lists = [list(keys.values_list("pk", flat=True)[:n]) for keys in keysets]
-    wanted = sorted({pk for ids in id_lists for pk in ids})
-    found = {t.pk: t for t in task_rows(Task.objects.none(), today).load(wanted)} if wanted else {}
+    found = {t.pk: t for t in load_tasks(sorted({pk for ids in id_lists for pk in ids}), today)}
     return [[found[pk] for pk in ids if pk in found] for ids in id_lists]

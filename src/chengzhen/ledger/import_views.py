@@ -6,7 +6,6 @@ them changed in between, so nobody applies a preview that no longer describes th
 from __future__ import annotations
 
 import tempfile
-import uuid
 from pathlib import Path
 
 from django import forms
@@ -21,6 +20,7 @@ from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from chengzhen.documents.files import EXPORTS, UPLOADS, new_file, stored_file
 from chengzhen.documents.models import Job
 from chengzhen.org.permissions import Action, can
 from chengzhen.problems import Refused
@@ -29,16 +29,10 @@ from chengzhen.programmes.models import Programme
 from .exporter import export_ledger
 from .filters import TaskFilter
 from .importer import import_ledger
-from .jobs import export_path, imported_message, run_ledger_export, run_ledger_import, stage_label
+from .jobs import imported_message, run_ledger_export, run_ledger_import
 from .models import Task
 
 SESSION_KEY = "ledger_import"
-
-
-def _upload_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 class ImportForm(forms.Form):
@@ -61,8 +55,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
             form.add_error("file", _("文件过大，上限 %(limit)s MB") % {
                 "limit": settings.CHENGZHEN_MAX_UPLOAD_BYTES // 1048576})
             return render(request, "ledger/import.html", context)
-        token = uuid.uuid4().hex
-        stored = _upload_dir() / f"{token}.xlsx"  # a generated name, never the user's
+        name, stored = new_file(UPLOADS)
+        token = name.removesuffix(".xlsx")
         with stored.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
@@ -89,14 +83,14 @@ def import_apply(request: HttpRequest) -> HttpResponse:
     if not pending or pending.get("token") != request.POST.get("token"):
         messages.error(request, _("没有待导入的预览，或预览已过期，请重新上传。"))
         return redirect("ledger:import")
-    stored = _upload_dir() / f"{pending['token']}.xlsx"
+    stored = stored_file(UPLOADS, f"{pending['token']}.xlsx")
     programme = Programme.objects.filter(code=pending["programme"]).first()
-    if programme is None or not stored.exists():
+    if programme is None or stored is None or not stored.exists():
         messages.error(request, _("预览的文件或工作计划已不存在，请重新上传。"))
         return redirect("ledger:import")
     if len(pending["versions"]) >= settings.CHENGZHEN_IMPORT_JOB_ROWS:
         # thousands of rows: the worker applies it, the page shows its progress
-        job = Job.objects.create(kind="ledger_import", user=request.user, total=3,
+        job = Job.objects.create(kind="ledger_import", user=request.user,
                                  stage=gettext_noop("排队等待"),
                                  params={**pending, "path": str(stored), "language": get_language()})
         run_ledger_import.enqueue(job.pk)
@@ -157,9 +151,8 @@ def _own_job(request: HttpRequest, pk: int) -> Job:
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A background job's progress; only the person who started it (or an admin) sees it."""
     job = _own_job(request, pk)
-    path = export_path(job.params.get("file", ""))
+    path = stored_file(EXPORTS, job.params.get("file", ""))
     return render(request, "job.html", {"job": job, "file_ready": bool(path and path.exists()),
-                                        "stage": stage_label(job.stage),
                                         "keep_hours": settings.CHENGZHEN_EXPORT_KEEP_HOURS})
 
 
@@ -167,7 +160,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The file a finished export job wrote, to the person who started it only."""
     job = _own_job(request, pk)
-    path = export_path(job.params.get("file", "")) if job.status == Job.Status.DONE else None
+    path = stored_file(EXPORTS, job.params.get("file", "")) if job.status == Job.Status.DONE else None
     if path is None or not path.exists():
         raise Http404
     response = FileResponse(path.open("rb"), as_attachment=True, filename=job.params["name"])

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from chengzhen.audit.context import acting_for
 from chengzhen.documents.spreadsheet import read_sheet
@@ -132,7 +133,7 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
     if not can(user, Action.IMPORT, programme):
         raise PermissionDenied(f"{user} 无权向“{programme.name}”导入台账")
     path = Path(path)
-    report("读取文件", 0, 3)
+    report(gettext_noop("读取文件"), 0, 0)  # stages are msgids: the job page translates them
     data = read_sheet(path, display_name or path.name, settings.CHENGZHEN_MAX_UPLOAD_BYTES)
     header = S.find_header(data.rows, data.file, data.sheet, programme.start_date.year)
     if header.problems:
@@ -143,7 +144,7 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
     for r in rows:
         result.warnings.extend(r.warnings)
     cols = {c.key: c.header for c in header.columns}
-    report(f"校验并写入 {len(rows)} 行", 1, 3)
+    report(gettext_noop("校验并写入"), 0, len(rows))
     # Plan and apply in one transaction, the programme's tasks locked, so nothing read for
     # the plan can change before it is written (SQLite: the immediate transaction's lock).
     with acting_for(user, "import_ledger"), transaction.atomic():
@@ -160,7 +161,7 @@ def import_ledger(user, programme, path: str | Path, *, display_name: str | None
         if not dry_run:
             planner.apply(plans)
             result.applied = True
-    report("完成", 3, 3)
+    report(gettext_noop("完成"), len(result.rows), len(result.rows))
     return result
 
 

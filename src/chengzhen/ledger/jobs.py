@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -12,9 +10,10 @@ from django.http import QueryDict
 from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
 from chengzhen.audit.context import acting_as
+from chengzhen.documents.files import EXPORTS, new_file
 from chengzhen.documents.models import Job
 from chengzhen.problems import Refused
 from chengzhen.programmes.models import Programme
@@ -24,41 +23,11 @@ from .filters import TaskFilter
 from .importer import import_ledger
 from .models import Task
 
-_STORED = re.compile(r"^[0-9a-f]{32}\.xlsx$")
-
-# The stages a job passes through, as the importer and exporter report them: those modules
-# stay Chinese (the worker stores the stage as it comes), so the job page translates the
-# stage for its reader (``stage_label``).
-STAGES = {gettext_noop("排队等待"), gettext_noop("读取文件"), gettext_noop("完成"),
-          gettext_noop("读取任务"), gettext_noop("保存文件")}
-COUNTED_STAGES = ((re.compile(r"^校验并写入 (\d+) 行$"), gettext_noop("校验并写入 %(n)s 行")),
-                  (re.compile(r"^写入第 (\d+) 行$"), gettext_noop("写入第 %(n)s 行")))
-
-
-def stage_label(stage: str) -> str:
-    """A stored stage in the active language (unknown stages as they are)."""
-    for pattern, msgid in COUNTED_STAGES:
-        found = pattern.match(stage)
-        if found:
-            return _(msgid) % {"n": found.group(1)}
-    return _(stage) if stage in STAGES else stage
-
 
 def job_language(job: Job) -> str:
     """The language of the person who started the job (their page's), for its messages."""
     wanted = job.params.get("language") or settings.LANGUAGE_CODE
     return wanted if wanted in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
-def export_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def export_path(stored_name: str) -> Path | None:
-    """Where an export job's file lives; None for anything but a generated name."""
-    return export_dir() / stored_name if _STORED.match(stored_name or "") else None
 
 
 def imported_message(name: str, result) -> str:
@@ -101,8 +70,7 @@ def run_ledger_export(job_id: int) -> str:
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
     p = job.params
     f = TaskFilter.from_params(QueryDict(p.get("query", "")))
-    stored = f"{uuid.uuid4().hex}.xlsx"
-    path = export_dir() / stored
+    stored, path = new_file(EXPORTS)
     try:
         programme = Programme.objects.get(code=p["programme"]) if p.get("programme") else None
         tasks = f.apply(Task.objects.all(), job.user)

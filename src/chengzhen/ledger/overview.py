@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from chengzhen.org.access import UNIT_EDITOR
-from chengzhen.org.permissions import Action, grants_for, restrict
+from chengzhen.org.permissions import Action, restrict, subtree_units, task_in_subtree
 from chengzhen.programmes.models import Programme
 
 from . import progress
@@ -43,9 +43,10 @@ def due_periods(programmes, today: dt.date) -> dict[int, DuePeriod]:
     return out
 
 
-def _report_exists(period_key: str, unit_ref: str) -> Exists:
+def _reported(period_key: str, task_ref: str, unit_ref: str) -> Exists:
+    """A current report for the period by the unit ``unit_ref`` names on the task."""
     return Exists(ProgressReport.objects.filter(
-        task_id=OuterRef("pk"), reporting_unit_id=OuterRef(unit_ref), period=period_key,
+        task_id=OuterRef(task_ref), reporting_unit_id=OuterRef(unit_ref), period=period_key,
         is_current=True))
 
 
@@ -56,33 +57,30 @@ def _unreported(periods: dict[int, DuePeriod], unit_paths: list[str] | None) -> 
     for programme_id, due in periods.items():
         key = due.period.key
         started = Q(programme_id=programme_id, start_date__lte=due.period.last_day)
-        lead = ~_report_exists(key, "lead_unit_id")
+        lead = ~_reported(key, "pk", "lead_unit_id")
         if unit_paths is not None:
-            in_paths = Q(pk__in=[])
-            for path in unit_paths:
-                in_paths |= Q(lead_unit__path__startswith=path)
-            lead &= in_paths
-            coop_in = Q(pk__in=[])
-            for path in unit_paths:
-                coop_in |= Q(unit__path__startswith=path)
-            coop_missing = Cooperation.objects.filter(coop_in, task_id=OuterRef("pk")).exclude(
-                Exists(ProgressReport.objects.filter(
-                    task_id=OuterRef("task_id"), reporting_unit_id=OuterRef("unit_id"),
-                    period=key, is_current=True)))
-            condition |= started & (lead | Exists(coop_missing))
-        else:
-            condition |= started & lead
+            lead &= task_in_subtree(*unit_paths, cooperating=False)
+            coop_missing = Cooperation.objects.filter(
+                task_id=OuterRef("pk"), unit_id__in=subtree_units(*unit_paths)).exclude(
+                _reported(key, "task_id", "unit_id"))
+            lead |= Exists(coop_missing)
+        condition |= started & lead
     return condition & ~Q(status__in=FINISHED_STATUSES)
 
 
-def own_unit_paths(user) -> list[str]:
-    """The unit subtrees the user reports for as a unit liaison (责任单位联络员)."""
-    return sorted({g.unit_path for g in grants_for(user) if g.role == UNIT_EDITOR})
+def own_unit_paths(grants) -> list[str]:
+    """The unit subtrees a person reports for as a unit liaison (责任单位联络员)."""
+    return sorted({g.unit_path for g in grants if g.role == UNIT_EDITOR})
 
 
-def pending_reports(user, periods: dict[int, DuePeriod]) -> QuerySet[Task]:
-    """Tasks of the user's own units still owing this period's report (本期待报送)."""
-    paths = own_unit_paths(user)
+def oversees(grants) -> bool:
+    """Does the person see beyond their own units (supervisor, leader, inspector, admin)?"""
+    return any(g.role != UNIT_EDITOR for g in grants)
+
+
+def pending_reports(user, paths: list[str], periods: dict[int, DuePeriod]) -> QuerySet[Task]:
+    """Tasks of the units under ``paths`` (the user's own) still owing this period's report
+    (本期待报送), of those the user may report on."""
     if not paths or not periods:
         return Task.objects.none()
     tasks = restrict(Task.objects.all(), user, Action.REPORT).filter(_unreported(periods, paths))

@@ -20,7 +20,9 @@ from django.views.decorators.http import require_POST
 
 from chengzhen.audit.models import AuditRecord
 from chengzhen.audit.verify import last_verification
-from chengzhen.org.access import UNIT_EDITOR, is_admin
+from chengzhen.org.access import is_admin
+from chengzhen.org.choices import Role
+from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, can, grants_for, restrict
 from chengzhen.problems import Refused
 from chengzhen.programmes.models import Programme
@@ -56,16 +58,16 @@ def home(request: HttpRequest) -> HttpResponse:
         Q(lagging=True) | Q(days_overdue__gt=0))
     mine = overview.mine(user, Task.objects.all()).order_by("due_date", "code")
     due_rows, late_rows, mine_rows = first_rows(due, late, mine, n=15, today=today)
-    pending = overview.pending_reports(user, periods)
-    wide = any(g.role != UNIT_EDITOR for g in grants)  # sees more than its own units
+    own_paths = overview.own_unit_paths(grants)
+    pending = overview.pending_reports(user, own_paths, periods)
     return render(request, "ledger/home.html", {
         "today": today, "roles": _role_lines(grants),
         "due": due_rows, "due_count": due.count(), "late": late_rows,
         "late_count": late.count(), "programmes": programmes,
         "pending": pending[:15], "pending_count": pending.count(),
-        "periods": list(periods.values()), "liaison": bool(overview.own_unit_paths(user)),
+        "periods": list(periods.values()), "liaison": bool(own_paths),
         "mine": mine_rows, "mine_count": len(mine_rows) if len(mine_rows) < 15 else mine.count(),
-        "units": overview.unit_summary(user, periods, today) if wide else None,
+        "units": overview.unit_summary(user, periods, today) if overview.oversees(grants) else None,
         "verification": last_verification() if is_admin(grants) else None,
         "is_admin": is_admin(grants),
     })
@@ -73,9 +75,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _role_lines(grants) -> list[str]:
     """"青石镇人民政府 · 责任单位联络员" for each membership (the home page's first line)."""
-    from chengzhen.org.choices import Role
-    from chengzhen.org.models import Unit
-
     names = dict(Unit.objects.filter(path__in={g.unit_path for g in grants})
                  .values_list("path", "name"))
     labels = dict(Role.choices)

@@ -83,9 +83,6 @@ class Unit(TrackedModel):
                 for child in Unit.objects.filter(parent=self):
                     child.save()  # re-derives its own path and its descendants'
 
-    def subtree(self) -> models.QuerySet[Unit]:
-        return Unit.objects.filter(path__startswith=self.path)
-
 
 class PersonManager(UserManager.from_queryset(TrackedQuerySet)):
     pass

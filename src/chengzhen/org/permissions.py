@@ -195,21 +195,38 @@ def directory_people(user) -> QuerySet[User]:
     return User.objects.filter(is_active=True)
 
 
-def _task_condition(grants: list[Grant], action: Action, prefix: str, outer: str) -> Q:
+def subtree_units(*paths: str) -> QuerySet[Unit]:
+    """The ids of the units in the subtrees under ``paths``, as a subquery."""
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Unit.objects.filter(condition).values("pk")
+
+
+def task_in_subtree(*paths: str, cooperating: bool = True, prefix: str = "",
+                    outer: str = "pk") -> Q:
+    """Tasks led by a unit under ``paths`` (or, with ``cooperating``, on which one
+    cooperates). ``prefix``/``outer`` name the task from a related model (``task__`` and
+    ``task_id`` for a time node). "IN (subquery)" rather than a join or a correlated EXISTS:
+    the database works the subtree's units and cooperations out once, not once per task."""
     from chengzhen.ledger.models import Cooperation
 
+    units = subtree_units(*paths)
+    condition = Q(**{f"{prefix}lead_unit_id__in": units})
+    if cooperating:
+        condition |= Q(**{f"{outer}__in": Cooperation.objects.filter(
+            unit_id__in=units).values("task_id")})
+    return condition
+
+
+def _task_condition(grants: list[Grant], action: Action, prefix: str, outer: str) -> Q:
     condition = Q(pk__in=[])
     for g in grants:
         reach = task_reach(g, action)
         if reach is None:
             continue
-        # "IN (subquery)" rather than a join or a correlated EXISTS: the database works the
-        # subtree's units and cooperations out once, not once per task
-        subtree = Unit.objects.filter(path__startswith=g.unit_path).values("pk")
-        in_reach = Q(**{f"{prefix}lead_unit_id__in": subtree})
-        if reach == "any":
-            in_reach |= Q(**{f"{outer}__in": Cooperation.objects.filter(
-                unit_id__in=subtree).values("task_id")})
+        in_reach = task_in_subtree(g.unit_path, cooperating=reach == "any", prefix=prefix,
+                                   outer=outer)
         if g.programme_ids:
             in_reach &= Q(**{f"{prefix}programme_id__in": sorted(g.programme_ids)})
         condition |= in_reach

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from chengzhen.audit.models import AuditRecord
 from chengzhen.audit.verify import last_verification
-from chengzhen.documents.housekeeping import clean_files
+from chengzhen.documents.files import clean_files
 
 
 def test_scheduler_knows_both_jobs_and_their_times():
