@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import canonical
 from .context import current_actor
 from .fastinsert import insert_rows
 from .models import AuditHead, AuditRecord
+
+# Sent inside the writing transaction with every batch of entries recorded: the one place
+# every change of a tracked row passes (services, imports, the admin), for rooms whose
+# computed data follows those rows (supervision's lights follow the ledger).
+recorded = Signal()
 
 COLUMNS = ("seq", "at", "actor_id", "actor_username", "source", "action", "model", "object_pk",
            "content", "prev_hash", "hash")
@@ -84,6 +90,7 @@ def append(entries: Iterable[Entry], record_model=AuditRecord, head_model=AuditH
             prev = digest
         insert_rows(record_model._meta.db_table, COLUMNS, rows)
         head_model.objects.filter(pk=1).update(seq=seq, hash=prev)
+        recorded.send(sender=Entry, entries=entries, actor=actor)
     return len(rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from chengzhen.org.admin_base import ScopedAdmin, ScopedInline, VersionedForm
+from chengzhen.org.admin_base import ReadOnlyAdmin, ScopedAdmin, ScopedInline, VersionedForm
 
 from .models import AnnualPlan, Cooperation, Evidence, ProgressReport, Task, TimeNode
 from .queries import with_progress
@@ -96,7 +96,10 @@ class EvidenceInline(ScopedInline):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(ScopedAdmin):
+class ProgressReportAdmin(ReadOnlyAdmin):
+    """Append-only: a correction is a new report that supersedes this one (the superseded
+    stay in history); reports go through the report form and import, never typed here."""
+
     list_display = ("task", "period", "reporting_unit", "physical_progress", "investment",
                     "reporter_name", "submitted_at", "is_current")
     list_filter = ("task__programme", "period", "is_current", "reporting_unit")
@@ -104,28 +107,12 @@ class ProgressReportAdmin(ScopedAdmin):
     list_select_related = ("task", "reporting_unit")
     inlines = [EvidenceInline]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # append-only: a correction is a new report that supersedes this one
-
-    def has_add_permission(self, request) -> bool:
-        return False  # reports go through the report form and import, never typed here
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # the superseded stay in history
-
 
 @admin.register(Evidence)
-class EvidenceAdmin(ScopedAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
+    """Files are attached through the report form; never edited."""
+
     list_display = ("original_name", "report", "content_type", "size", "uploaded_by",
                     "uploaded_at")
     search_fields = ("original_name", "report__task__code", "report__task__name")
     list_select_related = ("report", "report__task", "uploaded_by")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # files are attached through the report form; never edited
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

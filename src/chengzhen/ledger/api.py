@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -36,6 +37,7 @@ class TaskSerializer(serializers.ModelSerializer):
     cumulative_investment = serializers.DecimalField(18, 2, read_only=True)
     year_investment = serializers.DecimalField(18, 2, read_only=True)
     investment_rate = serializers.FloatField(read_only=True, allow_null=True)
+    light = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -44,8 +46,19 @@ class TaskSerializer(serializers.ModelSerializer):
                   "responsible_phone", "start_date", "due_date", "weight",
                   "planned_total_investment", "opening_completed_investment", "status",
                   "notes", "parent", "version", "time_progress", "physical_progress", "lagging",
-                  "days_overdue", "cumulative_investment", "year_investment", "investment_rate"]
+                  "days_overdue", "cumulative_investment", "year_investment", "investment_rate",
+                  "light"]
         read_only_fields = fields
+
+    def get_light(self, task) -> dict | None:
+        """The task's light (亮灯, computed by the supervision room), or null before its first."""
+        try:
+            light = task.light
+        except ObjectDoesNotExist:
+            return None
+        return {"level": light.level, "name": light.name, "colour": light.colour,
+                "reasons": light.reasons, "since": light.since.isoformat(),
+                "deadline": light.deadline.isoformat() if light.deadline else None}
 
     def get_cooperating_units(self, task) -> list[str]:
         return [c.unit.code for c in task.cooperations.all()]
@@ -94,7 +107,7 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class ReportCreateSerializer(serializers.Serializer):
-    period = serializers.CharField(max_length=8)
+    period = serializers.CharField(max_length=10)
     unit = serializers.CharField(max_length=32, help_text="报送单位代码；省略为牵头单位")
     physical_progress = serializers.DecimalField(5, 2, min_value=0, max_value=100)
     investment = serializers.DecimalField(16, 2, min_value=0, required=False, default=0)
@@ -130,7 +143,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = TaskSerializer
 
     def get_queryset(self):
-        base = Task.objects.select_related("programme", "lead_unit", "parent").prefetch_related(
+        base = Task.objects.select_related("programme", "lead_unit", "parent", "light").prefetch_related(
             _coop_prefetch())
         return with_progress(restrict(base, self.request.user)).order_by("pk")
 

@@ -134,7 +134,8 @@ class ProgressReport(TrackedModel):
     """
 
     task = models.ForeignKey(Task, models.CASCADE, related_name="reports")
-    period = models.CharField("报送期", max_length=8, help_text="按月 2026-05；按季 2026-Q2")
+    period = models.CharField("报送期", max_length=10,
+                              help_text="按月 2026-05；按季 2026-Q2；按旬 2026-05-D1（上旬）")
     reporting_unit = models.ForeignKey(
         "org.Unit", models.PROTECT, related_name="progress_reports", verbose_name="报送单位"
     )

@@ -65,11 +65,14 @@ def rollup(children: Sequence[Child]) -> Decimal:
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_DEKAD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-D([1-3])$")
+DEKAD_NAMES = ("上旬", "中旬", "下旬")
 
 
 @dataclass(frozen=True)
 class Period:
-    """A reporting period: ``2026-05`` (monthly) or ``2026-Q2`` (quarterly)."""
+    """A reporting period: ``2026-05`` (monthly), ``2026-Q2`` (quarterly) or ``2026-05-D2``
+    (a 旬: D1 = days 1–10, D2 = 11–20, D3 = 21 to the month's end)."""
 
     key: str
     first_day: dt.date
@@ -81,9 +84,10 @@ class Period:
 
 
 def parse_period(key: str) -> Period:
-    """The reporting period (报送期) named ``2026-05`` or ``2026-Q2``; ValueError otherwise."""
+    """The reporting period (报送期) named ``2026-05``, ``2026-Q2`` or ``2026-05-D1``;
+    ValueError otherwise."""
     if not isinstance(key, str):
-        raise ValueError(f"报送期 {key!r} 应写作 2026-05（按月）或 2026-Q2（按季度）")
+        raise ValueError(f"报送期 {key!r} 应写作 2026-05（按月）、2026-Q2（按季度）或 2026-05-D1（按旬）")
     key = key.strip().upper()
     if key[:4] == "0000":
         raise ValueError(f"报送期 {key!r} 的年份无效")
@@ -98,21 +102,45 @@ def parse_period(key: str) -> Period:
             dt.date(y, last_month - 2, 1),
             dt.date(y, last_month, calendar.monthrange(y, last_month)[1]),
         )
-    raise ValueError(f"报送期 {key!r} 应写作 2026-05（按月）或 2026-Q2（按季度）")
+    if m := _DEKAD.match(key):
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+        last = calendar.monthrange(y, mo)[1] if d == 3 else d * 10
+        return Period(key, dt.date(y, mo, d * 10 - 9), dt.date(y, mo, last))
+    raise ValueError(f"报送期 {key!r} 应写作 2026-05（按月）、2026-Q2（按季度）或 2026-05-D1（按旬）")
 
 
 def period_of(day: dt.date, cycle: str) -> Period:
-    """The period of ``cycle`` ("monthly" or "quarterly") containing ``day``."""
+    """The period of ``cycle`` ("monthly", "quarterly" or "dekad") containing ``day``."""
     if cycle == "monthly":
         return parse_period(f"{day.year}-{day.month:02d}")
     if cycle == "quarterly":
         return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+    if cycle == "dekad":
+        return parse_period(f"{day.year}-{day.month:02d}-D{min(3, (day.day - 1) // 10 + 1)}")
     raise ValueError(f"unknown reporting cycle {cycle!r}")
 
 
+def cycle_of(period: Period) -> str:
+    """The reporting cycle a period key belongs to: "monthly", "quarterly" or "dekad"."""
+    if "Q" in period.key:
+        return "quarterly"
+    return "dekad" if len(period.key) == 10 else "monthly"
+
+
+EXAMPLES = {"monthly": "2026-05", "quarterly": "2026-Q2", "dekad": "2026-05-D1"}
+
+
+def previous_period(period: Period, cycle: str) -> Period:
+    """The period of ``cycle`` just before ``period``."""
+    return period_of(period.first_day - dt.timedelta(days=1), cycle)
+
+
 def reporting_deadline(period: Period, reporting_day: int) -> dt.date:
-    """The period's reporting day, in its last month; a day past the month's end is its last."""
+    """The period's reporting day, in its last month; a day past the month's end is its last.
+    A 旬's reporting day is its last day."""
     last = period.last_day
+    if cycle_of(period) == "dekad":
+        return last
     return last.replace(day=min(reporting_day, last.day))
 
 

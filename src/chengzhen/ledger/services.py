@@ -298,8 +298,8 @@ def validate_report(task: Task, period: str, physical_progress, investment) -> l
     except ValueError as exc:
         return [Problem(column=gettext_noop("报送期"), reason=str(exc))]
     programme = task.programme
-    if ("Q" in p.key) != (programme.reporting_cycle == "quarterly"):
-        example = "2026-Q2" if programme.reporting_cycle == "quarterly" else "2026-05"
+    if progress.cycle_of(p) != programme.reporting_cycle:
+        example = progress.EXAMPLES.get(programme.reporting_cycle, "2026-05")
         found.append(Problem(column=gettext_noop("报送期"), reason=_(
             "%(programme)s %(cycle)s报送，报送期 %(period)s 不符（应写作如 %(example)s）") % {
             "programme": programme.name, "cycle": programme.get_reporting_cycle_display(),

@@ -112,6 +112,20 @@ class ScopedAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
+class ReadOnlyAdmin(ScopedAdmin):
+    """A scoped admin to look at records, never to add, change or delete them (append-only
+    records, computed data)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ScopedInline(admin.TabularInline):
     """An inline whose rights are the parent's, asked through ``can``."""
 
