@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from chengzhen.ledger import api as ledger_api
 from chengzhen.org import api as org_api
+from chengzhen.supervision import api as supervision_api
 
 router = DefaultRouter()
 router.register("divisions", org_api.DivisionViewSet, basename="division")
@@ -18,6 +19,9 @@ router.register("tasks", ledger_api.TaskViewSet, basename="task")
 router.register("time-nodes", ledger_api.TimeNodeViewSet, basename="timenode")
 router.register("reports", ledger_api.ReportViewSet, basename="report")
 router.register("evidence", ledger_api.EvidenceViewSet, basename="evidence")
+router.register("lights", supervision_api.LightViewSet, basename="light")
+router.register("escalations", supervision_api.EscalationViewSet, basename="escalation")
+router.register("notifications", supervision_api.NotificationViewSet, basename="notification")
 
 @csrf_exempt  # it writes nothing; a JSON 404 even for a POST without a CSRF token
 def not_found(request, rest=""):

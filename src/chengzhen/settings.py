@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "chengzhen.org",
     "chengzhen.programmes",
     "chengzhen.ledger",
+    "chengzhen.supervision",
     "chengzhen.documents",
     "chengzhen.demo",
 ]
@@ -64,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "chengzhen.supervision.views.unread_count",
             ],
         },
     },
@@ -129,6 +131,22 @@ MEDIA_ROOT = DATA_DIR / "files"
 
 # The account that commands run as when no --as is given (audited under this name).
 CHENGZHEN_SYSTEM_USERNAME = "system"
+# Lights follow ledger changes at once for up to this many tasks; more go to the worker.
+CHENGZHEN_LIGHTS_INLINE_TASKS = int(os.environ.get("CHENGZHEN_LIGHTS_INLINE_TASKS", 500))
+
+# Notifications (催办) are also e-mailed to people with an address: through SMTP when
+# CHENGZHEN_SMTP_HOST is set, else written to the worker's console.
+if os.environ.get("CHENGZHEN_SMTP_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": os.environ["CHENGZHEN_SMTP_HOST"],
+        "port": int(os.environ.get("CHENGZHEN_SMTP_PORT", 25)),
+        "username": os.environ.get("CHENGZHEN_SMTP_USER", ""),
+        "password": os.environ.get("CHENGZHEN_SMTP_PASSWORD", ""),
+        "use_tls": os.environ.get("CHENGZHEN_SMTP_TLS", "0") == "1",
+    }}}
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("CHENGZHEN_MAIL_FROM", "chengzhen@localhost")
 # Largest evidence file (photo, PDF, Office document) accepted, in bytes.
 CHENGZHEN_MAX_EVIDENCE_BYTES = int(os.environ.get("CHENGZHEN_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024

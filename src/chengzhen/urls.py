@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's switch
     path("ledger/", include("chengzhen.ledger.urls")),
+    path("supervision/", include("chengzhen.supervision.urls")),
     path("jobs/<int:pk>/", import_views.job_page, name="job"),
     path("jobs/<int:pk>/download/", import_views.job_download, name="job_download"),
     path("api/", include("chengzhen.api_urls")),

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.utils import timezone
 
 UPLOADS, EXPORTS = "uploads", "exports"
+LETTERS = "letters"  # supervision letters (督办函), kept for good
 # folder → the setting naming how many hours its files are kept
 KEPT = {UPLOADS: "CHENGZHEN_UPLOAD_KEEP_HOURS", EXPORTS: "CHENGZHEN_EXPORT_KEEP_HOURS"}
-_GENERATED = re.compile(r"^[0-9a-f]{32}\.xlsx$")
+_GENERATED = re.compile(r"^[0-9a-f]{32}\.(xlsx|docx)$")
 
 
 def folder(name: str) -> Path:
@@ -27,9 +28,9 @@ def folder(name: str) -> Path:
     return path
 
 
-def new_file(name: str) -> tuple[str, Path]:
+def new_file(name: str, suffix: str = ".xlsx") -> tuple[str, Path]:
     """A fresh generated file name in folder ``name`` and its path."""
-    stored = f"{uuid.uuid4().hex}.xlsx"
+    stored = f"{uuid.uuid4().hex}{suffix}"
     return stored, folder(name) / stored
 
 

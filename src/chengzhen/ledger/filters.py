@@ -184,12 +184,12 @@ class TaskRows:
 
 def load_tasks(ids: list[int], today: dt.date | None = None,
                cooperations: bool = False) -> list[Task]:
-    """The tasks ``ids``, in that order, with programme, lead unit and parent (and the ordered
+    """The tasks ``ids``, in that order, with programme, lead unit, parent and light (and the ordered
     cooperating units when ``cooperations``) and every computed column."""
     if not ids:
         return []
     qs = with_progress(Task.objects.filter(pk__in=ids), today=today).select_related(
-        "programme", "lead_unit", "parent").order_by()
+        "programme", "lead_unit", "parent", "light").order_by()
     if cooperations:
         qs = qs.prefetch_related(Prefetch(
             "cooperations", Cooperation.objects.select_related("unit").order_by("seq")))

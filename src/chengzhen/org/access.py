@@ -25,6 +25,12 @@ task the import creates or changes needs the task-level answer too — lead/coop
 supervisor, (*) lead for a unit editor. Programme records (the programme, its phases and
 targets) are changed by administrators and by supervisors whose grant covers the programme;
 units, divisions, people and memberships by administrators only.
+
+Supervision records: a task's light and its history are read like the task. A unit's
+escalations (督办函, 约谈) are read by anyone whose grant covers that unit (its subtree) and
+the programme, and recorded (an interview's outcome) by supervisors and administrators
+covering them. Light rule sets and the holiday calendar are read by anyone holding a role
+and changed by supervisors and administrators.
 """
 
 from __future__ import annotations
@@ -157,3 +163,32 @@ def may_on_directory(grants: Iterable[Grant], action: Action) -> bool:
     """A division's or unit's record: read by anyone holding a role; changed by admins."""
     grants = list(grants)
     return is_admin(grants) or (action == Action.READ and may_read_directory(grants))
+
+
+UNIT_RECORD_RULES: dict[str, frozenset[Action]] = {
+    SUPERVISOR: frozenset({Action.READ, Action.EDIT}),
+    UNIT_EDITOR: frozenset({Action.READ}),
+    LEADER: frozenset({Action.READ}),
+    INSPECTOR: frozenset({Action.READ}),
+}
+
+
+def may_on_unit_record(grants: Iterable[Grant], action: Action, programme_id: int,
+                       unit_path: str) -> bool:
+    """A record addressed to a unit in a programme (a 督办函 or an 约谈 of that unit)."""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if (action in UNIT_RECORD_RULES.get(g.role, frozenset()) and g.covers_programme(programme_id)
+                and g.covers_unit(unit_path)):
+            return True
+    return False
+
+
+def may_on_rules(grants: Iterable[Grant], action: Action) -> bool:
+    """Light rule sets and the holiday calendar: read by anyone holding a role; changed by
+    supervisors and administrators."""
+    grants = list(grants)
+    if action == Action.READ:
+        return may_read_directory(grants)
+    return action == Action.EDIT and any(g.role in (ADMIN, SUPERVISOR) for g in grants)

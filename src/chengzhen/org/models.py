@@ -52,6 +52,8 @@ class Unit(TrackedModel):
     code = models.CharField("单位代码", max_length=32, unique=True, validators=[unit_code])
     name = models.CharField("单位名称", max_length=100)
     short_name = models.CharField("简称", max_length=50, blank=True)
+    head_name = models.CharField("主要负责人", max_length=50, blank=True,
+                                 help_text="约谈的对象（单位主要负责人）")
     kind = models.CharField("类型", max_length=12, choices=UnitKind.choices)
     division = models.ForeignKey(
         Division, models.PROTECT, null=True, blank=True, related_name="units", verbose_name="所在区划"

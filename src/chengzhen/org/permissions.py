@@ -16,15 +16,18 @@ from django.utils.translation import pgettext_lazy
 from .access import (
     ADMIN,
     PROGRAMME_RULES,
+    UNIT_RECORD_RULES,
     Action,
     Grant,
     TaskScope,
     is_admin,
     may_on_directory,
     may_on_programme,
+    may_on_rules,
     may_on_some_programme,
     may_on_some_task,
     may_on_task,
+    may_on_unit_record,
     may_read_directory,
     task_reach,
 )
@@ -78,6 +81,10 @@ def task_scope(task) -> TaskScope:
 TASK_RECORDS = frozenset({"task", "cooperation", "timenode", "annualplan", "progressreport",
                           "evidence"})
 PROGRAMME_RECORDS = frozenset({"programme", "phase", "target"})
+# supervision: computed records of a task; records addressed to a unit; rule data
+SUPERVISION_TASK_RECORDS = frozenset({"light", "lightchange", "deductioncandidate"})
+UNIT_RECORDS = frozenset({"escalation"})
+RULE_RECORDS = frozenset({"ruleset", "rulesetversion", "calendarday"})
 
 
 def _task_of(obj):
@@ -93,12 +100,21 @@ def _task_of(obj):
 
 
 def record_kind(model) -> str:
-    """"task" for records owned by a task, "programme" for programme records, else ""."""
+    """"task" for records owned by a task, "programme" for programme records, "unit" for
+    records addressed to a unit in a programme, "rules" for light rules and the calendar,
+    else ""."""
     name = model._meta.model_name
     if model._meta.app_label == "ledger" and name in TASK_RECORDS:
         return "task"
     if model._meta.app_label == "programmes" and name in PROGRAMME_RECORDS:
         return "programme"
+    if model._meta.app_label == "supervision":
+        if name in SUPERVISION_TASK_RECORDS:
+            return "task"
+        if name in UNIT_RECORDS:
+            return "unit"
+        if name in RULE_RECORDS:
+            return "rules"
     return ""
 
 
@@ -123,6 +139,11 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
             return may_on_some_task(grants, action)
         if kind == "programme":
             return may_on_some_programme(grants, action)
+        if kind == "unit":
+            return is_admin(grants) or any(
+                action in UNIT_RECORD_RULES.get(g.role, frozenset()) for g in grants)
+        if kind == "rules":
+            return may_on_rules(grants, action)
         if obj in (Unit, Division):
             return may_on_directory(grants, action)
         return is_admin(grants)
@@ -135,6 +156,10 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
     if kind == "programme":
         programme = obj if isinstance(obj, Programme) else obj.programme
         return may_on_programme(grants, action, programme.pk)
+    if kind == "unit":
+        return may_on_unit_record(grants, action, obj.programme_id, obj.unit.path)
+    if kind == "rules":
+        return may_on_rules(grants, action)
     if isinstance(obj, (Unit, Division)):
         return may_on_directory(grants, action)
     return is_admin(grants)
@@ -173,6 +198,17 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         else:
             prefix, outer = "task__", "task_id"
         return qs.filter(_task_condition(grants, action, prefix, outer))
+    if kind == "unit":
+        condition = Q(pk__in=[])
+        for g in grants:
+            if action in UNIT_RECORD_RULES.get(g.role, frozenset()):
+                in_reach = Q(unit_id__in=subtree_units(g.unit_path))
+                if g.programme_ids:
+                    in_reach &= Q(programme_id__in=sorted(g.programme_ids))
+                condition |= in_reach
+        return qs.filter(condition)
+    if kind == "rules":
+        return qs if may_on_rules(grants, action) else qs.none()
     if kind == "programme":
         field = "pk" if qs.model is Programme else "programme_id"
         condition = Q(pk__in=[])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chengzhen.audit.tracking import TrackedModel
+
+rule_set_name = RegexValidator(r"^[A-Za-z][A-Za-z0-9_-]{0,39}(@[1-9][0-9]*)?$",
+                               "应写作规则集代码或 代码@版本，如 default 或 default@2")
 
 
 class ProgrammeKind(models.TextChoices):
@@ -21,6 +24,7 @@ class ProgrammeKind(models.TextChoices):
 class ReportingCycle(models.TextChoices):
     MONTHLY = "monthly", _("按月")
     QUARTERLY = "quarterly", _("按季度")
+    DEKAD = "dekad", _("按旬")
 
 
 class Programme(TrackedModel):
@@ -37,7 +41,11 @@ class Programme(TrackedModel):
     )
     reporting_day = models.PositiveSmallIntegerField(
         "报送日", default=25, validators=[MinValueValidator(1), MaxValueValidator(31)],
-        help_text="每期报送截止日（季度周期为季末月的该日；超过当月天数按月末计）",
+        help_text="每期报送截止日（季度周期为季末月的该日；超过当月天数按月末计；按旬报送的截止日为每旬最后一天）",
+    )
+    light_rules = models.CharField(
+        "亮灯规则集", max_length=50, default="default", blank=True, validators=[rule_set_name],
+        help_text="规则集代码（用最新版本），或 代码@版本 固定某一版本；空则用 default",
     )
     description = models.TextField("说明", blank=True)
 
@@ -53,6 +61,19 @@ class Programme(TrackedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The named light rule set (and version) must exist."""
+        from django.apps import apps
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        code, _sep, number = (self.light_rules or "default").partition("@")
+        versions = apps.get_model("supervision", "RuleSetVersion").objects.filter(rule_set__code=code)
+        if number.isdigit():
+            versions = versions.filter(number=int(number))
+        if not versions.exists():
+            raise ValidationError({"light_rules": f"没有亮灯规则集 {self.light_rules}"})
 
 
 class Phase(TrackedModel):

@@ -1,0 +1,31 @@
+"""Scheduled and background light work, run by the worker (``chengzhen db_worker``)."""
+
+from __future__ import annotations
+
+from crontask import cron
+from django.tasks import task
+
+from chengzhen.audit.context import acting_as
+
+
+@cron("10 1 * * *")  # every night at 01:10 (Asia/Shanghai): the day's lights and reminders
+@task()
+def recompute_all_lights() -> str:
+    """每日亮灯重算: every programme's lights for today, reminders and escalations with them."""
+    from chengzhen.org.models import system_user
+
+    from .recompute import recompute
+
+    with acting_as(system_user(), "schedule:recompute_all_lights"):
+        return recompute(trigger="schedule").summary()
+
+
+@task()
+def recompute_lights(task_ids: list[int], trigger: str = "change") -> str:
+    """Recompute the lights of changed tasks (a large import's) in the worker."""
+    from chengzhen.org.models import system_user
+
+    from .recompute import recompute
+
+    with acting_as(system_user(), f"job:recompute_lights {trigger}"):
+        return recompute(task_ids=task_ids, trigger=trigger).summary()
