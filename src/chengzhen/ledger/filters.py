@@ -15,6 +15,7 @@ otherwise work out every computed column of every task before it keeps fifty.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -37,8 +38,9 @@ SORTS = {
     "lag": ("lagging_points", "code"),
     "name": ("name", "code"), "-name": ("-name", "code"),
 }
-PARAMS = ("programme", "unit", "status", "lagging", "overdue", "due_within", "category",
+PARAMS = ("programme", "unit", "status", "lagging", "overdue", "due_within", "light", "category",
           "person", "q", "sort")
+LEVEL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 
 
 @dataclass
@@ -51,6 +53,7 @@ class TaskFilter:
     lagging: bool | None = None
     overdue: bool | None = None
     due_within: int | None = None
+    light: str = ""  # a light's level code (亮灯, computed by the supervision room)
     category: str = ""
     person: str = ""
     q: str = ""
@@ -87,6 +90,12 @@ class TaskFilter:
                 f.due_within = int(within)
             else:
                 f.errors["due_within"] = _("应为 0–3650 的天数")
+        light = get("light")
+        if light:
+            if LEVEL_CODE.match(light):
+                f.light = light
+            else:
+                f.errors["light"] = _("%(value)r 不是灯色代码（如 red、yellow）") % {"value": light}
         sort = get("sort")
         if sort:
             if sort in SORTS:
@@ -130,6 +139,8 @@ class TaskFilter:
         if self.due_within is not None:
             qs = qs.exclude(status__in=FINISHED_STATUSES).filter(
                 due_date__gte=today, due_date__lte=today + dt.timedelta(days=self.due_within))
+        if self.light:
+            qs = qs.filter(light__level=self.light)
         if self.category:
             qs = qs.filter(category=self.category)
         if self.person:
@@ -149,7 +160,8 @@ class TaskFilter:
                   "q": self.q, "sort": self.sort,
                   "lagging": "" if self.lagging is None else int(self.lagging),
                   "overdue": "" if self.overdue is None else int(self.overdue),
-                  "due_within": "" if self.due_within is None else self.due_within}
+                  "due_within": "" if self.due_within is None else self.due_within,
+                  "light": self.light}
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 

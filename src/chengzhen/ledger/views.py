@@ -92,8 +92,16 @@ def task_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/list.html", {
         "f": f, "page": page, "programmes": _programmes(request.user),
         "categories": categories, "statuses": Task._meta.get_field("status").choices,
+        "light_levels": _light_levels(request.user),
         "sorts": SORT_CHOICES,
     })
+
+
+def _light_levels(user) -> list[tuple[str, str]]:
+    """The lights (code, name) the person's tasks show, for the list's filter."""
+    pairs = (restrict(Task.objects.filter(light__isnull=False), user).order_by()
+             .values_list("light__level", "light__name").distinct())
+    return sorted(set(pairs))
 
 
 def _task_for(request, pk: int) -> Task:

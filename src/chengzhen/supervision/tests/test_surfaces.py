@@ -152,6 +152,10 @@ def test_a_unit_sees_its_own_lights_letters_and_interviews_only(county, escalate
     assert {t["code"]: t["light"]["level"] for t in tasks} == {"Y1": "yellow", "Y2": "yellow"}
     rows = client.get("/ledger/").content.decode()
     assert "黄灯" in rows and "未按时报送2026-06进度" in rows  # the light and its reasons (title)
+    assert '<option value="yellow">黄灯</option>' in rows  # the list filters by light
+    assert [t["code"] for t in client.get("/api/tasks/?light=yellow").json()["results"]] == ["Y1", "Y2"]
+    assert client.get("/api/tasks/?light=red").json()["count"] == 0
+    assert "light" in client.get("/api/tasks/?light=%3Cb%3E").json()["errors"][0]["field"]
 
     client.force_login(county.users["editor_b"])
     assert client.get(f"/supervision/escalation/{letter.pk}/letter/").status_code == 404
@@ -214,3 +218,43 @@ def test_the_nightly_recompute_runs_in_a_real_worker(county, make_task):
     run = AuditRecord.objects.filter(action="lights_recompute").order_by("-seq").first()
     assert (run.actor_username, run.source) == ("system", "schedule:recompute_all_lights")
     assert json.loads(run.content)["detail"]["trigger"] == "schedule"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_calendar_import_replaces_a_year_and_refuses_bad_days(county, tmp_path):
+    from chengzhen.supervision.models import CalendarDay
+    from chengzhen.supervision.services import work_calendar
+
+    assert CalendarDay.objects.filter(date__year=2026).count() == 39  # shipped: 33 days off, 6 make-up working days
+    cal = work_calendar()
+    assert not cal.is_working_day(D(2026, 10, 1)) and cal.is_working_day(D(2026, 10, 10))
+    good = tmp_path / "2027.yaml"
+    good.write_text("year: 2027\nholidays:\n  元旦: [2027-01-01]\nworkdays: {}\n", "utf-8")
+    out = run("lights", "calendar", "import", str(good), "--as", "supervisor")
+    assert (out.returncode, out.stdout.strip()) == (0, "已导入 2027 年节假日与调休 1 天")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("year: 2027\nholidays:\n  元旦: [2027-01-01, 2026-12-31, 明天]\n", "utf-8")
+    out = run("lights", "calendar", "import", str(bad), "--as", "supervisor")
+    assert out.returncode == 1
+    assert "bad.yaml:holidays: 元旦：2026-12-31 不在 2027 年" in out.stderr
+    assert "'明天' 不是日期" in out.stderr
+    assert CalendarDay.objects.filter(date__year=2027).count() == 1  # unchanged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reports_each_recompute_their_tasks_once(county, make_task):
+    from conftest import run_concurrently
+
+    from chengzhen.supervision.models import LightChange
+
+    tasks = [make_task(f"K{i}", status="in_progress") for i in range(4)]
+    before = LightChange.objects.count()
+
+    def submit(n: int) -> None:
+        ledger.submit_report(county.users["supervisor"], tasks[n], period="2026-11",
+                             unit=county.units["town_a"], physical_progress=100)
+
+    assert run_concurrently(submit) == []
+    assert set(Light.objects.filter(task__in=tasks).values_list("level", flat=True)) == {"green"}
+    changes = LightChange.objects.filter(task__in=tasks).order_by("task_id", "pk")
+    assert changes.count() - before == 4  # each task's one change, no duplicates
