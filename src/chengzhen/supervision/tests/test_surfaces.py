@@ -88,6 +88,8 @@ def test_recompute_command_and_a_programme_on_the_three_colour_set(county, make_
     assert (light.level, str(light.rule_version)) == ("orange", "three-colour@1")
     assert light.deadline == D(2026, 7, 15)  # ten working days
     assert run("lights", "recompute", "--programme", "NOPE").returncode == 1
+    refused = run("lights", "recompute", "--as", "editor_a")
+    assert refused.returncode == 1 and "无权限" in refused.stderr
     assert run("lights", "recompute", "--date", "2026-13-01").returncode == 1
 
 

@@ -4,10 +4,11 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from chengzhen.commands import NounCommand
+from chengzhen.org.permissions import Action, require
 from chengzhen.problems import Problem, Refused
 from chengzhen.programmes.models import Programme
 from chengzhen.supervision import services
-from chengzhen.supervision.models import RuleSet
+from chengzhen.supervision.models import RuleSet, RuleSetVersion
 from chengzhen.supervision.rules import fact_help
 
 
@@ -71,6 +72,7 @@ class Command(NounCommand):
             except ValueError:
                 raise Refused([Problem(column="--date",
                                        reason=f"{options['date']!r} 不是日期（YYYY-MM-DD）")]) from None
+        require(user, Action.EDIT, RuleSetVersion)  # supervisors and administrators
         result = recompute(programme=programme, today=today, trigger="command")
         for w in result.warnings:
             self.stderr.write(w)
