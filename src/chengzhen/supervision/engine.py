@@ -366,9 +366,10 @@ class Escalation:
 
 def ladder(rule_set: RuleSet, transitions: Iterable[Transition],
            covered: set[tuple[int, int]]) -> list[Escalation]:
-    """The escalations due: for each ladder step, every ``count`` transitions into its level
-    for one (unit, programme, period) not yet covered by an escalation of that step make one
-    more (two yellows → a 督办函; four → a second one). ``covered``: (step, transition id)."""
+    """The escalations due: for each ladder step, once ``count`` transitions into its level
+    for one (unit, programme, period) are not yet covered by an escalation of that step, one
+    escalation covering all of them (two yellows → a 督办函 naming both; a unit with seven new
+    yellows gets one letter naming seven, not three). ``covered``: (step, transition id)."""
     groups: dict[tuple[int, int, str], list[Transition]] = {}
     for t in sorted(transitions, key=lambda t: t.id):
         groups.setdefault((t.unit_id, t.programme_id, t.period), []).append(t)
@@ -376,10 +377,8 @@ def ladder(rule_set: RuleSet, transitions: Iterable[Transition],
     for (unit, programme, period), ts in groups.items():
         for s, step in enumerate(rule_set.escalation):
             free = [t.id for t in ts if t.level == step.level and (s, t.id) not in covered]
-            while len(free) >= step.count:
-                out.append(Escalation(s, step.action, unit, programme, period,
-                                      tuple(free[:step.count])))
-                free = free[step.count:]
+            if len(free) >= step.count:
+                out.append(Escalation(s, step.action, unit, programme, period, tuple(free)))
     return out
 
 

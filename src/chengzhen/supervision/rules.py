@@ -116,8 +116,9 @@ class Reminders:
 
 @dataclass(frozen=True)
 class Step:
-    """An escalation ladder step: every ``count`` transitions into ``level`` for one unit in
-    one programme and reporting period bring ``action`` (letter 督办函 / interview 约谈)."""
+    """An escalation ladder step: ``count`` transitions into ``level`` for one unit in one
+    programme and reporting period, not yet covered by this step, bring ``action`` (letter
+    督办函 / interview 约谈) covering them all."""
 
     level: str
     count: int

@@ -231,10 +231,12 @@ def test_two_yellows_bring_a_letter_and_three_reds_an_interview():
           tr(6, "yellow", unit=2), tr(7, "yellow", period="2026-07"), tr(8, "red")]
     got = engine.ladder(DEFAULT, ts, covered=set())
     assert [(e.action, e.unit_id, e.period, e.transitions) for e in got] == [
-        ("letter", 1, "2026-06", (1, 2)), ("interview", 1, "2026-06", (4, 5, 8))]
-    # the next yellow of unit 1 in June makes the second letter, with the one left over
-    got = engine.ladder(DEFAULT, [*ts, tr(9, "yellow")], covered={(0, 1), (0, 2), (1, 4), (1, 5), (1, 8)})
-    assert [(e.action, e.transitions) for e in got] == [("letter", (3, 9))]
+        ("letter", 1, "2026-06", (1, 2, 3)), ("interview", 1, "2026-06", (4, 5, 8))]
+    # after the letter, one more yellow is not yet a second letter; two are
+    covered = {(0, 1), (0, 2), (0, 3), (1, 4), (1, 5), (1, 8)}
+    assert engine.ladder(DEFAULT, [*ts, tr(9, "yellow")], covered) == []
+    got = engine.ladder(DEFAULT, [*ts, tr(9, "yellow"), tr(10, "yellow")], covered)
+    assert [(e.action, e.transitions) for e in got] == [("letter", (9, 10))]
 
 
 def test_each_tasks_first_entry_into_a_deducting_level_in_a_period():
