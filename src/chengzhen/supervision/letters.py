@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from django.db import transaction
+
 from chengzhen.documents import official
 from chengzhen.documents.files import LETTERS, folder, new_file
 
@@ -51,18 +53,32 @@ def letter_document(esc: Escalation, rule_set: RuleSet, today: dt.date) -> offic
         signature=owner.name, date=today)
 
 
-def write_letter(esc: Escalation, rule_set: RuleSet, today: dt.date) -> None:
-    """Write the letter's .docx and store its name and SHA-256 on the escalation."""
-    data = official.build(letter_document(esc, rule_set, today))
+def write_letter(esc: Escalation) -> None:
+    """Write the letter's .docx, dated the day the escalation was made, and store its name and
+    SHA-256 on the escalation. Written once: by the worker after the recompute that made it,
+    or at the first download if the worker has not got to it yet."""
+    from django.utils import timezone
+
+    from .services import rule_set_of
+
+    rule_set = rule_set_of(esc.rule_version)
+    data = official.build(letter_document(esc, rule_set, timezone.localtime(esc.created_at).date()))
     stored, path = new_file(LETTERS, ".docx")
     path.write_bytes(data)
     esc.file_name, esc.file_sha256 = stored, hashlib.sha256(data).hexdigest()
     esc.save()
 
 
-def letter_path(esc: Escalation):
-    """The stored letter's path, or None when there is none (or its file is gone)."""
+def letter_path(esc: Escalation, write: bool = False):
+    """The stored letter's path, or None when there is none (or its file is gone); with
+    ``write``, a letter not yet written is written first."""
     if not esc.file_name:
-        return None
+        if not (write and esc.kind == "letter"):
+            return None
+        with transaction.atomic():
+            locked = Escalation.objects.select_for_update(of=("self",)).get(pk=esc.pk)
+            if not locked.file_name:
+                write_letter(locked)
+            esc.file_name, esc.file_sha256 = locked.file_name, locked.file_sha256
     path = folder(LETTERS) / esc.file_name
     return path if path.is_file() and path.name == esc.file_name else None

@@ -20,6 +20,7 @@ from chengzhen.audit.chain import record_event
 from chengzhen.ledger import progress
 from chengzhen.ledger.models import ProgressReport, Task, TimeNode
 from chengzhen.ledger.queries import today_local, with_progress
+from chengzhen.org.models import Unit
 from chengzhen.problems import Refused
 from chengzhen.programmes.models import Programme
 
@@ -27,6 +28,7 @@ from . import engine, notify
 from .models import DeductionCandidate, Escalation, Light, LightChange, RuleSetVersion
 from .rules import RuleSet
 from .services import DEFAULT_RULE_SET, resolve, rule_set_of, work_calendar
+from .tasks import write_letters
 
 NAT = np.datetime64("NaT", "D")
 CHUNK = 900  # ids per IN (…): under SQLite's variable limit
@@ -298,8 +300,9 @@ def _escalate(p: Programme, version: RuleSetVersion, rule_set: RuleSet,
     due = engine.ladder(rule_set, every, covered)
     if not due:
         return []
-    from .letters import reference, write_letter
+    from .letters import reference
 
+    heads = dict(Unit.objects.filter(pk__in={e.unit_id for e in due}).values_list("pk", "head_name"))
     created = []
     for e in due:
         step = rule_set.escalation[e.step]
@@ -309,14 +312,11 @@ def _escalate(p: Programme, version: RuleSetVersion, rule_set: RuleSet,
         esc = Escalation.objects.create(
             kind=e.action, programme=p, unit_id=e.unit_id, period=e.period, step=e.step,
             level=step.level, rule_version=version, year=today.year, number=last + 1,
-            reference=reference(p, e.action, today.year, last + 1), created_at=now)
+            reference=reference(p, e.action, today.year, last + 1), created_at=now,
+            head=heads.get(e.unit_id, "") if e.action == "interview" else "")
         esc.changes.set(e.transitions)
-        if e.action == "letter":
-            write_letter(esc, rule_set, today)
-        else:
-            head = getattr(esc.unit, "head_name", "") or ""
-            if head:
-                esc.head = head
-                esc.save()
         created.append(esc)
+    letters = [esc.pk for esc in created if esc.kind == "letter"]
+    if letters:  # the .docx files are the worker's (or the first download's) to write
+        transaction.on_commit(lambda: write_letters.enqueue(escalation_ids=letters))
     return created

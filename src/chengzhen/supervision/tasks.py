@@ -29,3 +29,17 @@ def recompute_lights(task_ids: list[int], trigger: str = "change") -> str:
 
     with acting_as(system_user(), f"job:recompute_lights {trigger}"):
         return recompute(task_ids=task_ids, trigger=trigger).summary()
+
+
+@task()
+def write_letters(escalation_ids: list[int]) -> int:
+    """Write the .docx of new supervision letters (督办函) made by a recompute."""
+    from .letters import letter_path
+    from .models import Escalation
+
+    n = 0
+    for esc in Escalation.objects.filter(pk__in=escalation_ids, kind="letter", file_name=""):
+        with acting_as(None, "job:write_letters"):
+            letter_path(esc, write=True)
+        n += 1
+    return n

@@ -75,13 +75,13 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     changes = esc.changes.select_related("task").order_by("on", "pk")
     return render(request, "supervision/escalation.html", {
-        "esc": esc, "changes": changes, "form": form, "has_file": letter_path(esc) is not None})
+        "esc": esc, "changes": changes, "form": form, "has_file": esc.kind == "letter"})
 
 
 @login_required
 def letter_file(request: HttpRequest, pk: int) -> FileResponse:
     esc = get_object_or_404(escalations_for(request.user), pk=pk)
-    path = letter_path(esc)
+    path = letter_path(esc, write=True)
     if path is None:
         raise Http404(_("督办函文件不存在"))
     name = f"督办函-{esc.reference}.docx"

@@ -98,8 +98,10 @@ def test_two_yellows_bring_a_numbered_letter_naming_the_tasks(county, make_task,
     letter = letters.get(unit=county.units["town_a"])
     assert letter.reference == "县城镇化督〔2026〕1号" and letter.period == "2026-07"
     assert sorted(c.task.code for c in letter.changes.all()) == ["T5", "T7"]
-    path = letter_path(letter)
+    assert letter_path(letter) is None  # the worker (or the first download) writes the file
+    path = letter_path(letter, write=True)
     data = path.read_bytes()
+    letter.refresh_from_db()
     import hashlib
 
     assert hashlib.sha256(data).hexdigest() == letter.file_sha256

@@ -213,10 +213,22 @@ def test_the_nightly_recompute_runs_in_a_real_worker(county, make_task):
     jobs = {j.name: j.trigger for j in crontask.scheduler.get_jobs()}
     assert "hour='1', minute='10'" in str(jobs["recompute_all_lights"])
     task = make_task("W1", status="in_progress", due_date=D(2026, 6, 1))
+    from chengzhen.ledger.queries import today_local
+
+    today = today_local()
+    for code in ("W2", "W3"):  # no report for the last period due: two yellows, a letter
+        make_task(code, status="in_progress", start_date=today - dt.timedelta(days=30),
+                  due_date=today + dt.timedelta(days=700))
+    from chengzhen.supervision.models import LightChange
+
     Light.objects.all().delete()
+    LightChange.objects.all().delete()
     recompute_all_lights.enqueue()
     run_worker()
     assert Light.objects.get(task=task).level == "red"
+    letters = Escalation.objects.filter(kind="letter")
+    assert letters.exists()
+    assert all(e.file_name and len(e.file_sha256) == 64 for e in letters)  # written by the worker
     run = AuditRecord.objects.filter(action="lights_recompute").order_by("-seq").first()
     assert (run.actor_username, run.source) == ("system", "schedule:recompute_all_lights")
     assert json.loads(run.content)["detail"]["trigger"] == "schedule"
