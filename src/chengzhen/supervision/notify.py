@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from chengzhen.audit.fastinsert import insert_objects
 from chengzhen.org.models import Membership, Unit
 
 from .models import Notification
@@ -62,22 +63,43 @@ class Recipients:
         return sorted({user for sup_path, user in self._supervisors if path.startswith(sup_path)})
 
 
-def _task_url(task_id: int) -> str:
-    return reverse("ledger:task", args=[task_id])
+class _TaskUrls:
+    """A task page's address, reversed once (reversing per notification costs more than the
+    rest of it)."""
+
+    def __init__(self):
+        self.template = reverse("ledger:task", args=[999999999]).replace("999999999", "{}")
+
+    def __call__(self, task_id: int) -> str:
+        return self.template.format(task_id)
+
+
+def _store_new(rows: list[Notification]) -> int:
+    """Insert notifications whose causes are new in this run (a light change or escalation
+    just made), without looking for earlier ones."""
+    insert_objects(rows)
+    return len(rows)
 
 
 def _store(rows: list[Notification]) -> int:
     """Insert, skipping (recipient, cause) pairs already sent; returns how many are new."""
     if not rows:
         return 0
-    before = Notification.objects.count()
-    Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return Notification.objects.count() - before
+    sent = set()
+    causes = sorted({n.cause for n in rows})
+    for i in range(0, len(causes), 900):
+        sent.update(Notification.objects.filter(cause__in=causes[i:i + 900]).values_list(
+            "recipient_id", "cause"))
+    new = [n for n in rows if (n.recipient_id, n.cause) not in sent]
+    # a concurrent run may still have sent one meanwhile: the constraint keeps it once
+    Notification.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+    return len(new)
 
 
 def for_changes(programme, changes, levels, names: list[str], index: dict[int, int], now) -> int:
     """A task entering a level that counts: its lead unit's liaisons and the supervisors."""
     rec = Recipients(programme)
+    task_url = _TaskUrls()
     rows = []
     for c in changes:
         if not c.counts:
@@ -88,9 +110,9 @@ def for_changes(programme, changes, levels, names: list[str], index: dict[int, i
         body = "；".join(c.reasons)
         for user in {*rec.liaisons(c.unit_id), *rec.supervisors(c.unit_id)}:
             rows.append(Notification(recipient_id=user, cause=f"light:{c.pk}", kind="light",
-                                     title=title[:200], body=body, url=_task_url(c.task_id),
+                                     title=title[:200], body=body, url=task_url(c.task_id),
                                      task_id=c.task_id, created_at=now))
-    return _store(rows)
+    return _store_new(rows)
 
 
 def for_escalations(programme, escalations, now) -> int:
@@ -103,7 +125,7 @@ def for_escalations(programme, escalations, now) -> int:
             rows.append(Notification(recipient_id=user, cause=f"escalation:{e.pk}", kind=e.kind,
                                      title=title[:200], body=f"{programme.name} {e.period}", url=url,
                                      created_at=now))
-    return _store(rows)
+    return _store_new(rows)
 
 
 REMINDER_TITLES = {
@@ -119,6 +141,7 @@ def for_reminders(programme, reminders, loaded, now) -> int:
     if not reminders:
         return 0
     rec = Recipients(programme)
+    task_url = _TaskUrls()
     node_names = {str(n.node_id): n.name for n in loaded.nodes}
     rows = []
     for r in reminders:
@@ -131,7 +154,7 @@ def for_reminders(programme, reminders, loaded, now) -> int:
             rows.append(Notification(
                 recipient_id=u, cause=f"remind:{r.kind}:{task_id}:{r.ref}:{r.on.isoformat()}",
                 kind="reminder", title=f"{loaded.names[r.index]}：{title}"[:200], body=left,
-                url=_task_url(task_id), task_id=task_id, created_at=now))
+                url=task_url(task_id), task_id=task_id, created_at=now))
     return _store(rows)
 
 

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from chengzhen.audit.chain import record_event
+from chengzhen.audit.fastinsert import insert_objects
 from chengzhen.ledger import progress
 from chengzhen.ledger.models import ProgressReport, Task, TimeNode
 from chengzhen.ledger.queries import today_local, with_progress
@@ -221,33 +222,34 @@ def _run_programme(p: Programme, version: RuleSetVersion, rule_set: RuleSet, tod
     period = progress.period_of(today, p.reporting_cycle).key
     levels = {lv.code: lv for lv in rule_set.levels}
     replace, new_lights, changes = [], [], []
-    for i in range(len(inp)):
-        t = int(inp.task_id[i])
-        level, reasons = lights.level[i], list(lights.reasons[i])
-        deadline = None if np.isnat(lights.deadline[i]) else lights.deadline[i].item()
-        raw_since = lights.raw_since[i].item()
-        old = loaded.existing.get(t)
+    # plain Python values once: indexing NumPy arrays per element costs more than the loop
+    task_ids, lead_units = inp.task_id.tolist(), loaded.lead_unit.tolist()
+    level_of, raw_of = lights.level.tolist(), lights.raw.tolist()
+    raw_since_of, deadline_of = lights.raw_since.tolist(), lights.deadline.tolist()  # NaT → None
+    existing = loaded.existing
+    for i, t in enumerate(task_ids):
+        level, reasons = level_of[i], list(lights.reasons[i])
+        deadline, raw_since = deadline_of[i], raw_since_of[i]
+        old = existing.get(t)
         changed = old is None or old[0] != level
-        since = today if changed else old[3]
         if not changed and (old[1], old[2], old[4], old[5], old[6]) == (
-                lights.raw[i], raw_since, deadline, reasons, version.pk):
+                raw_of[i], raw_since, deadline, reasons, version.pk):
             continue
         if old is not None:
             replace.append(t)
-        new_lights.append(Light(task_id=t, level=level, name=levels[level].name,
-                                colour=levels[level].colour, raw_level=lights.raw[i], raw_since=raw_since,
-                                since=since, deadline=deadline, reasons=reasons,
-                                rule_version_id=version.pk, computed_at=now))
+        lv = levels[level]
+        new_lights.append(Light(task_id=t, level=level, name=lv.name, colour=lv.colour,
+                                raw_level=raw_of[i], raw_since=raw_since,
+                                since=today if changed else old[3], deadline=deadline,
+                                reasons=reasons, rule_version_id=version.pk, computed_at=now))
         if changed:
             changes.append(LightChange(
-                task_id=t, programme_id=p.pk, unit_id=int(loaded.lead_unit[i]), period=period,
-                from_level=old[0] if old else "", to_level=level,
-                counts=bool(levels[level].counts), reasons=reasons, rule_version_id=version.pk,
-                on=today, at=now))
-    for chunk in _chunks(replace):
-        Light.objects.filter(task_id__in=chunk).delete()
-    Light.objects.bulk_create(new_lights, batch_size=2000)
-    LightChange.objects.bulk_create(changes, batch_size=2000)
+                task_id=t, programme_id=p.pk, unit_id=lead_units[i], period=period,
+                from_level=old[0] if old else "", to_level=level, counts=lv.counts,
+                reasons=reasons, rule_version_id=version.pk, on=today, at=now))
+    delete_lights(replace)
+    insert_objects(new_lights)
+    insert_objects(changes)
     result.changed += len(changes)
 
     transitions = [engine.Transition(c.pk, c.task_id, c.unit_id, p.pk, c.period, c.to_level)
@@ -262,6 +264,22 @@ def _run_programme(p: Programme, version: RuleSetVersion, rule_set: RuleSet, tod
     result.notifications += notify.for_reminders(p, reminders, loaded, now)
 
 
+def delete_lights(task_ids: list[int]) -> None:
+    """Delete the stored lights of ``task_ids`` in a few statements. Lights have nothing
+    depending on them and are not audited one by one, so the ORM's per-row delete (collecting
+    each row for the delete signal) is not needed."""
+    if not task_ids:
+        return
+    table = connection.ops.quote_name(Light._meta.db_table)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"DELETE FROM {table} WHERE task_id = ANY(%s)", [task_ids])
+            return
+        for i in range(0, len(task_ids), 10_000):  # SQLite's limit on parameters is 32,766
+            chunk = task_ids[i:i + 10_000]
+            cur.execute(f"DELETE FROM {table} WHERE task_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
 def _deductions(rule_set: RuleSet, transitions: list[engine.Transition], p: Programme,
                 today: dt.date) -> int:
     deducting = [t for t in transitions if rule_set.level(t.level).deduction > 0]
@@ -273,10 +291,10 @@ def _deductions(rule_set: RuleSet, transitions: list[engine.Transition], p: Prog
         existing.update(DeductionCandidate.objects.filter(task_id__in=chunk).values_list(
             "task_id", "period", "level"))
     chosen = engine.deductions(rule_set, deducting, existing)
-    DeductionCandidate.objects.bulk_create([
+    insert_objects([
         DeductionCandidate(task_id=t.task_id, programme_id=p.pk, unit_id=t.unit_id, period=t.period,
                            level=t.level, points=rule_set.level(t.level).deduction, change_id=t.id,
-                           on=today) for t in chosen], batch_size=2000)
+                           on=today) for t in chosen])
     return len(chosen)
 
 
