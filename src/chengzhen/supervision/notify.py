@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from chengzhen.audit.fastinsert import insert_objects
+from chengzhen.audit.fastinsert import RowWriter, insert_objects
 from chengzhen.org.models import Membership, Unit
 
 from .models import Notification
@@ -100,19 +100,18 @@ def for_changes(programme, changes, levels, names: list[str], index: dict[int, i
     """A task entering a level that counts: its lead unit's liaisons and the supervisors."""
     rec = Recipients(programme)
     task_url = _TaskUrls()
-    rows = []
+    # causes new in this run (the changes were just made): written as plain rows
+    rows = RowWriter(Notification, ("recipient_id", "cause", "kind", "title", "body", "url",
+                                    "task_id", "created_at"))
+    at = rows.adapt_datetime(now)
     for c in changes:
         if not c.counts:
             continue
-        level = levels[c.to_level]
-        name = names[index[c.task_id]]
-        title = f"【{level.name}】{name}"
-        body = "；".join(c.reasons)
+        title = f"【{levels[c.to_level].name}】{names[index[c.task_id]]}"[:200]
+        body, url, cause = "；".join(c.reasons), task_url(c.task_id), f"light:{c.pk}"
         for user in {*rec.liaisons(c.unit_id), *rec.supervisors(c.unit_id)}:
-            rows.append(Notification(recipient_id=user, cause=f"light:{c.pk}", kind="light",
-                                     title=title[:200], body=body, url=task_url(c.task_id),
-                                     task_id=c.task_id, created_at=now))
-    return _store_new(rows)
+            rows.add(user, cause, "light", title, body, url, c.task_id, at)
+    return rows.write()
 
 
 def for_escalations(programme, escalations, now) -> int:

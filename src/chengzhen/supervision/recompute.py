@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
@@ -17,7 +18,7 @@ from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from chengzhen.audit.chain import record_event
-from chengzhen.audit.fastinsert import insert_objects
+from chengzhen.audit.fastinsert import RowWriter, reserve_ids
 from chengzhen.ledger import progress
 from chengzhen.ledger.models import ProgressReport, Task, TimeNode
 from chengzhen.ledger.queries import today_local, with_progress
@@ -221,12 +222,12 @@ def _run_programme(p: Programme, version: RuleSetVersion, rule_set: RuleSet, tod
     now = timezone.now()
     period = progress.period_of(today, p.reporting_cycle).key
     levels = {lv.code: lv for lv in rule_set.levels}
-    replace, new_lights, changes = [], [], []
     # plain Python values once: indexing NumPy arrays per element costs more than the loop
     task_ids, lead_units = inp.task_id.tolist(), loaded.lead_unit.tolist()
     level_of, raw_of = lights.level.tolist(), lights.raw.tolist()
     raw_since_of, deadline_of = lights.raw_since.tolist(), lights.deadline.tolist()  # NaT → None
     existing = loaded.existing
+    replace, written, changes = [], [], []
     for i, t in enumerate(task_ids):
         level, reasons = level_of[i], list(lights.reasons[i])
         deadline, raw_since = deadline_of[i], raw_since_of[i]
@@ -237,19 +238,15 @@ def _run_programme(p: Programme, version: RuleSetVersion, rule_set: RuleSet, tod
             continue
         if old is not None:
             replace.append(t)
-        lv = levels[level]
-        new_lights.append(Light(task_id=t, level=level, name=lv.name, colour=lv.colour,
-                                raw_level=raw_of[i], raw_since=raw_since,
-                                since=today if changed else old[3], deadline=deadline,
-                                reasons=reasons, rule_version_id=version.pk, computed_at=now))
+        written.append((t, level, raw_of[i], raw_since, today if changed else old[3], deadline,
+                        reasons))
         if changed:
-            changes.append(LightChange(
-                task_id=t, programme_id=p.pk, unit_id=lead_units[i], period=period,
-                from_level=old[0] if old else "", to_level=level, counts=lv.counts,
-                reasons=reasons, rule_version_id=version.pk, on=today, at=now))
+            changes.append(Change(0, t, lead_units[i], period, old[0] if old else "", level,
+                                  levels[level].counts, reasons))
+    changes = [c._replace(pk=pk) for c, pk in
+               zip(changes, reserve_ids(LightChange, len(changes)), strict=True)]
     delete_lights(replace)
-    insert_objects(new_lights)
-    insert_objects(changes)
+    _write(p, written, changes, version, levels, now, today)
     result.changed += len(changes)
 
     transitions = [engine.Transition(c.pk, c.task_id, c.unit_id, p.pk, c.period, c.to_level)
@@ -262,6 +259,43 @@ def _run_programme(p: Programme, version: RuleSetVersion, rule_set: RuleSet, tod
     result.notifications += notify.for_escalations(p, escalations, now)
     reminders = engine.reminders_due(rule_set, inp, ctx, loaded.nodes)
     result.notifications += notify.for_reminders(p, reminders, loaded, now)
+
+
+class Change(NamedTuple):
+    """A change of light just made (a ``LightChange`` row), as the rest of the run uses it."""
+
+    pk: int
+    task_id: int
+    unit_id: int
+    period: str
+    from_level: str
+    to_level: str
+    counts: bool
+    reasons: list[str]
+
+
+LIGHT_COLUMNS = ("task_id", "level", "name", "colour", "raw_level", "raw_since", "since",
+                 "deadline", "reasons", "rule_version_id", "computed_at")
+CHANGE_COLUMNS = ("id", "task_id", "programme_id", "unit_id", "period", "from_level", "to_level",
+                  "counts", "reasons", "rule_version_id", "on", "at")
+
+
+def _write(p: Programme, written: list[tuple], changes: list[Change], version: RuleSetVersion,
+           levels: dict, now, today: dt.date) -> None:
+    """Insert the new lights and the changes, as tuples (50,000 model instances would cost
+    more than the database's work)."""
+    lights = RowWriter(Light, LIGHT_COLUMNS)
+    at = lights.adapt_datetime(now)
+    for t, level, raw, raw_since, since, deadline, reasons in written:
+        lv = levels[level]
+        lights.add(t, level, lv.name, lv.colour, raw, raw_since, since, deadline, reasons,
+                   version.pk, at)
+    lights.write()
+    history = RowWriter(LightChange, CHANGE_COLUMNS)
+    for c in changes:
+        history.add(c.pk, c.task_id, p.pk, c.unit_id, c.period, c.from_level, c.to_level, c.counts,
+                    c.reasons, version.pk, today, at)
+    history.write()
 
 
 def delete_lights(task_ids: list[int]) -> None:
@@ -291,10 +325,12 @@ def _deductions(rule_set: RuleSet, transitions: list[engine.Transition], p: Prog
         existing.update(DeductionCandidate.objects.filter(task_id__in=chunk).values_list(
             "task_id", "period", "level"))
     chosen = engine.deductions(rule_set, deducting, existing)
-    insert_objects([
-        DeductionCandidate(task_id=t.task_id, programme_id=p.pk, unit_id=t.unit_id, period=t.period,
-                           level=t.level, points=rule_set.level(t.level).deduction, change_id=t.id,
-                           on=today) for t in chosen])
+    rows = RowWriter(DeductionCandidate, ("task_id", "programme_id", "unit_id", "period", "level",
+                                          "points", "change_id", "on"))
+    for t in chosen:
+        rows.add(t.task_id, p.pk, t.unit_id, t.period, t.level, rule_set.level(t.level).deduction,
+                 t.id, today)
+    rows.write()
     return len(chosen)
 
 
