@@ -93,7 +93,7 @@ class Light(models.Model):
     deadline = models.DateField("限期", null=True, blank=True)
     reasons = models.JSONField("亮灯原因", default=list)
     rule_version = models.ForeignKey(RuleSetVersion, models.PROTECT, related_name="+",
-                                     verbose_name="规则集版本")
+                                     verbose_name="规则集版本", db_constraint=False)
     computed_at = models.DateTimeField("计算时间")
 
     class Meta:
@@ -106,18 +106,24 @@ class Light(models.Model):
 
 
 class LightChange(models.Model):
-    """One change of a task's light (亮灯记录): from one level to another on a day."""
+    """One change of a task's light (亮灯记录): from one level to another on a day.
+
+    Computed rows written by the ten thousand: their references other than the task are
+    kept by the ORM (PROTECT, CASCADE) without database constraints, whose checks at commit
+    cost PostgreSQL more than the rows' writing (``db_constraint=False``; same below)."""
 
     task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="light_changes")
-    programme = models.ForeignKey("programmes.Programme", models.CASCADE, related_name="+")
+    programme = models.ForeignKey("programmes.Programme", models.CASCADE, related_name="+",
+                                  db_constraint=False)
     unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+",
-                             verbose_name="牵头单位")
+                             verbose_name="牵头单位", db_constraint=False)
     period = models.CharField("报送期", max_length=10)
     from_level = models.CharField("原灯色", max_length=40, blank=True)
     to_level = models.CharField("新灯色", max_length=40)
     counts = models.BooleanField("计入升级", default=False)
     reasons = models.JSONField("亮灯原因", default=list)
-    rule_version = models.ForeignKey(RuleSetVersion, models.PROTECT, related_name="+")
+    rule_version = models.ForeignKey(RuleSetVersion, models.PROTECT, related_name="+",
+                                     db_constraint=False)
     on = models.DateField("日期")
     at = models.DateTimeField("时间")
 
@@ -189,12 +195,14 @@ class DeductionCandidate(models.Model):
     deducting level in a reporting period; the assessment room reads these."""
 
     task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="+")
-    programme = models.ForeignKey("programmes.Programme", models.CASCADE, related_name="+")
-    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+")
+    programme = models.ForeignKey("programmes.Programme", models.CASCADE, related_name="+",
+                                  db_constraint=False)
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+", db_constraint=False)
     period = models.CharField("报送期", max_length=10)
     level = models.CharField("灯色", max_length=40)
     points = models.DecimalField("扣分", max_digits=6, decimal_places=2)
-    change = models.OneToOneField(LightChange, models.CASCADE, related_name="deduction")
+    change = models.OneToOneField(LightChange, models.CASCADE, related_name="deduction",
+                                  db_constraint=False)
     on = models.DateField("日期")
 
     class Meta:
@@ -219,7 +227,7 @@ class Notification(models.Model):
     body = models.TextField("内容", blank=True)
     url = models.CharField("链接", max_length=200, blank=True)
     task = models.ForeignKey("ledger.Task", models.CASCADE, null=True, blank=True,
-                             related_name="+")
+                             related_name="+", db_constraint=False)
     created_at = models.DateTimeField("时间")
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
     emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
