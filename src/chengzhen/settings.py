@@ -147,6 +147,8 @@ if os.environ.get("CHENGZHEN_SMTP_HOST"):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("CHENGZHEN_MAIL_FROM", "chengzhen@localhost")
+# The platform's address as people reach it, for links in e-mails.
+CHENGZHEN_SITE_URL = os.environ.get("CHENGZHEN_SITE_URL", "http://127.0.0.1:8000")
 # Largest evidence file (photo, PDF, Office document) accepted, in bytes.
 CHENGZHEN_MAX_EVIDENCE_BYTES = int(os.environ.get("CHENGZHEN_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024

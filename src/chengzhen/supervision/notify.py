@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -171,7 +172,8 @@ def send_pending_emails(limit: int = 500) -> int:
             continue
         n = Notification.objects.select_related("recipient").get(pk=pk)
         try:
-            send_mail(n.title, f"{n.body}\n\n{n.url}", None, [n.recipient.email])
+            link = settings.CHENGZHEN_SITE_URL.rstrip("/") + n.url if n.url else ""
+            send_mail(n.title, f"{n.body}\n\n{link}".strip(), None, [n.recipient.email])
             sent += 1
         except Exception:  # the notification is in the platform either way
             log.exception("e-mailing notification %s failed", pk)

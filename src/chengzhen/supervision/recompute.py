@@ -30,7 +30,7 @@ from . import engine, notify
 from .models import DeductionCandidate, Escalation, Light, LightChange, RuleSetVersion
 from .rules import RuleSet
 from .services import DEFAULT_RULE_SET, resolve, rule_set_of, work_calendar
-from .tasks import write_letters
+from .tasks import send_notification_emails, write_letters
 
 NAT = np.datetime64("NaT", "D")
 CHUNK = 900  # ids per IN (…): under SQLite's variable limit
@@ -103,7 +103,8 @@ def recompute(*, programme: Programme | None = None, task_ids: Iterable[int] | N
                      tasks=result.tasks, changed=result.changed, escalations=result.escalations,
                      deductions=result.deductions, notifications=result.notifications,
                      warnings=result.warnings)
-    transaction.on_commit(notify.send_pending_emails)
+    if result.notifications:
+        transaction.on_commit(lambda: send_notification_emails.enqueue())
     return result
 
 

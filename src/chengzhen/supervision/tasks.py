@@ -43,3 +43,15 @@ def write_letters(escalation_ids: list[int]) -> int:
             letter_path(esc, write=True)
         n += 1
     return n
+
+
+@task()
+def send_notification_emails() -> int:
+    """E-mail the notifications made since the last time (the worker's, so a slow mail
+    server never holds up a page)."""
+    from .notify import send_pending_emails
+
+    total = 0
+    while sent := send_pending_emails():  # 500 at a time; each is claimed once, so this ends
+        total += sent
+    return total

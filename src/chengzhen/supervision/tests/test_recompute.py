@@ -160,6 +160,7 @@ def test_notifications_go_to_the_liaison_and_supervisor_once(county, tasks, mail
     assert send_pending_emails() == 3 and send_pending_emails() == 0
     assert sorted(m.subject for m in mailoutbox) == ["【红灯】任务T1", "【红灯】任务T2", "【黄灯】任务T5"]
     assert mailoutbox[0].to == ["a@example.org"]
+    assert "http://127.0.0.1:8000/ledger/task/" in mailoutbox[0].body
 
 
 def test_reminders_before_a_node_and_the_reporting_day_reach_the_responsible_person(county, make_task):
