@@ -83,7 +83,7 @@ class Light(models.Model):
     """A task's current light (亮灯状态), computed; one per task."""
 
     task = models.OneToOneField("ledger.Task", models.CASCADE, primary_key=True,
-                                related_name="light")
+                                related_name="light", db_constraint=False)
     level = models.CharField("灯色", max_length=40)
     name = models.CharField("灯色名称", max_length=100)
     colour = models.CharField("颜色", max_length=7)
@@ -108,11 +108,14 @@ class Light(models.Model):
 class LightChange(models.Model):
     """One change of a task's light (亮灯记录): from one level to another on a day.
 
-    Computed rows written by the ten thousand: their references other than the task are
-    kept by the ORM (PROTECT, CASCADE) without database constraints, whose checks at commit
-    cost PostgreSQL more than the rows' writing (``db_constraint=False``; same below)."""
+    Computed rows written by the ten thousand: their references are kept by the ORM
+    (PROTECT, CASCADE) without database constraints (``db_constraint=False``; the same for
+    lights, deduction candidates and notifications). Constraint checks at commit cost
+    PostgreSQL more than writing the rows, and each one share-locks the row it names, so a
+    recompute would wait on (and deadlock with) a person editing that task or account."""
 
-    task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="light_changes")
+    task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="light_changes",
+                             db_constraint=False)
     programme = models.ForeignKey("programmes.Programme", models.CASCADE, related_name="+",
                                   db_constraint=False)
     unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+",
@@ -194,7 +197,7 @@ class DeductionCandidate(models.Model):
     """An assessment deduction candidate (扣分候选): a task's first transition into a
     deducting level in a reporting period; the assessment room reads these."""
 
-    task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="+")
+    task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="+", db_constraint=False)
     programme = models.ForeignKey("programmes.Programme", models.CASCADE, related_name="+",
                                   db_constraint=False)
     unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+", db_constraint=False)
@@ -220,7 +223,7 @@ class Notification(models.Model):
     """A notification in the platform (催办、亮灯通知); sent once per (recipient, cause)."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE,
-                                  related_name="notifications")
+                                  related_name="notifications", db_constraint=False)
     cause = models.CharField("原因键", max_length=120)
     kind = models.CharField("类型", max_length=20)
     title = models.CharField("标题", max_length=200)

@@ -88,8 +88,9 @@ def recompute(*, programme: Programme | None = None, task_ids: Iterable[int] | N
         programmes = programmes.filter(pk=programme.pk)
     calendar = None
     with transaction.atomic():
-        # serialise runs on a programme (PostgreSQL; SQLite's writers are serial anyway)
-        for p in programmes.select_for_update(of=("self",)):
+        # serialise runs on a programme (PostgreSQL; SQLite's writers are serial anyway); "no
+        # key" so the rows that name the programme (a task saved meanwhile) do not wait on it
+        for p in programmes.select_for_update(of=("self",), no_key=True):
             version = _rule_version(p, result)
             rule_set = rule_set_of(version)
             if rule_set.uses_working_days() and calendar is None:
