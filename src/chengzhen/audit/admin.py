@@ -1,13 +1,14 @@
 from django.contrib import admin
 
 from chengzhen.org.access import is_admin
+from chengzhen.org.admin_base import ReadOnlyAdmin
 from chengzhen.org.permissions import grants_for
 
 from .models import AuditRecord
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     """Read-only: the chain is never edited, not even by administrators."""
 
     list_display = ("seq", "at", "actor_username", "action", "model", "object_pk", "source")
@@ -21,11 +22,3 @@ class AuditRecordAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         return self.has_module_permission(request)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -114,7 +114,9 @@ class ScopedAdmin(admin.ModelAdmin):
 
 class ReadOnlyAdmin(ScopedAdmin):
     """A scoped admin to look at records, never to add, change or delete them (append-only
-    records, computed data)."""
+    records, computed data); nothing is saved, so no version travels with the form."""
+
+    form = forms.ModelForm
 
     def has_add_permission(self, request) -> bool:
         return False

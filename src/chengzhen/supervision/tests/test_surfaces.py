@@ -272,3 +272,19 @@ def test_concurrent_reports_each_recompute_their_tasks_once(county, make_task):
     assert set(Light.objects.filter(task__in=tasks).values_list("level", flat=True)) == {"green"}
     changes = LightChange.objects.filter(task__in=tasks).order_by("task_id", "pk")
     assert changes.count() - before == 4  # each task's one change, no duplicates
+
+
+def test_admin_pages_of_supervision_open_for_an_administrator(county, escalated, client):
+    from chengzhen.supervision.models import CalendarDay, DeductionCandidate
+
+    client.force_login(county.users["admin"])
+    pages = {
+        "light": Light.objects.first().pk, "escalation": escalated["letter"].pk,
+        "deductioncandidate": DeductionCandidate.objects.first().pk,
+        "calendarday": CalendarDay.objects.first().pk,
+        "rulesetversion": RuleSetVersion.objects.first().pk,
+    }
+    for model, pk in pages.items():
+        assert client.get(f"/admin/supervision/{model}/").status_code == 200, model
+        assert client.get(f"/admin/supervision/{model}/{pk}/change/").status_code == 200, model
+    assert client.post(f"/admin/supervision/light/{pages['light']}/change/", {}).status_code == 403
