@@ -64,6 +64,20 @@ class Column:
     kind: str = "text"
 
 
+@dataclass(frozen=True)
+class Lamp:
+    """A light (亮灯) in a cell: its name, on its colour (``#RRGGBB``), as clerks colour the
+    ledger by hand."""
+
+    name: str
+    colour: str
+
+    def text_colour(self) -> str:
+        """Black or white, whichever reads better on the colour (by its luminance)."""
+        r, g, b = (int(self.colour[i:i + 2], 16) for i in (1, 3, 5))
+        return "000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "FFFFFF"
+
+
 def text_cell_value(value: str) -> tuple[str, bool]:
     """The text to write and whether it needs Excel's quote prefix (formula-looking)."""
     return value, value.startswith(FORMULA_LEADS)
@@ -133,7 +147,13 @@ def _write(cell, col: Column, value: Any) -> None:
     cell.border = BORDER
     if value is None or value == "":
         return
-    if col.kind == "money":
+    if isinstance(value, Lamp):
+        cell.value = value.name
+        cell.data_type = "s"
+        cell.fill = PatternFill("solid", fgColor=value.colour.lstrip("#").upper())
+        cell.font = Font(color=value.text_colour(), bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    elif col.kind == "money":
         cell.value = Decimal(value) / 10000
         cell.number_format = MONEY_FORMAT
     elif col.kind == "date":
@@ -161,6 +181,8 @@ def csv_text(col: Column, value: Any) -> str:
     formula-looking text gets a leading apostrophe so Excel shows it as text."""
     if value is None or value == "":
         return ""
+    if isinstance(value, Lamp):
+        return value.name
     if col.kind == "money":
         text = format((Decimal(value) / 10000).quantize(Decimal("0.000001")), "f")
         return text.rstrip("0").rstrip(".") if "." in text else text

@@ -11,13 +11,14 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
 from chengzhen.audit.chain import record_event
 from chengzhen.audit.context import acting_for
-from chengzhen.documents.spreadsheet import Column, write_table
+from chengzhen.documents.spreadsheet import Column, Lamp, write_table
 from chengzhen.org.models import Unit
 from chengzhen.org.permissions import Action, require, restrict
 
@@ -54,6 +55,8 @@ def ledger_columns(years: list[int], this_year: int) -> list[Column]:
         Column("形象进度", "进度", 10, "percent"),
         Column("滞后", "进度", 6),
         Column("超期天数", "进度", 8),
+        Column("亮灯状态", "亮灯", 10),
+        Column("亮灯原因", "亮灯", 30, "multiline"),
         Column(f["status"].label, width=10),
         Column(f["weight"].label, width=8, kind="number"),
         Column(f["parent"].label, width=12),
@@ -81,7 +84,7 @@ def export_ledger(user, programme, path: str | Path, *, queryset=None,
     if programme is not None:
         tasks = tasks.filter(programme=programme)
     tasks = with_progress(tasks, today=today).select_related(
-        "lead_unit", "parent", "responsible_user").prefetch_related(
+        "lead_unit", "parent", "responsible_user", "light").prefetch_related(
         Prefetch("cooperations", Cooperation.objects.select_related("unit").order_by("seq")),
         "time_nodes", Prefetch("annual_plans", AnnualPlan.objects.order_by("year")),
     ).order_by("programme__code", "seq", "code")
@@ -120,6 +123,15 @@ def _unit_label():
     return lambda unit: unit.name if counts[unit.name] == 1 else unit.code
 
 
+def _light(t: Task) -> tuple:
+    """The task's light (computed by the supervision room) on its colour, and its reasons."""
+    try:
+        light = t.light
+    except ObjectDoesNotExist:
+        return "", ""
+    return Lamp(light.name, light.colour), "\n".join(light.reasons)
+
+
 def _row(t: Task, years: list[int], unit_label) -> list:
     plans = {p.year: p.amount for p in t.annual_plans.all()}
     nodes = [S.NodeSpec(n.name, n.planned_date, n.done_on)
@@ -133,6 +145,6 @@ def _row(t: Task, years: list[int], unit_label) -> list:
         *[plans.get(y) for y in years],
         t.opening_completed_investment, t.cumulative_investment, t.year_investment,
         t.investment_rate, t.time_progress, t.physical_progress / 100,
-        "是" if t.lagging else "", t.days_overdue or "",
+        "是" if t.lagging else "", t.days_overdue or "", *_light(t),
         S.STATUS_NAMES[t.status], t.weight, t.parent.code if t.parent_id else "", t.notes,
     ]

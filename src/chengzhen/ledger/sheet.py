@@ -79,7 +79,7 @@ FIELDS: tuple[Field, ...] = (
 BY_KEY = {f.key: f for f in FIELDS}
 # Shown on export, ignored on import: they are computed from facts, never typed.
 COMPUTED = ("累计完成投资", "本年完成投资", "本月完成投资", "投资完成率", "序时进度", "形象进度",
-            "滞后", "超期天数", "亮灯状态", "更新日期", "进展情况", "存在问题", "下步打算",
+            "滞后", "超期天数", "亮灯状态", "亮灯原因", "更新日期", "进展情况", "存在问题", "下步打算",
             "需协调事项", "佐证材料", "lagging", "days_overdue", "time_progress",
             "physical_progress", "cumulative_investment", "year_investment", "investment_rate")
 ANNUAL = re.compile(r"^(?:(\d{4})年?度?计划投资|年度计划投资(?:\D*?(\d{4})年?)?|annual_plan_(\d{4}))$")

@@ -191,3 +191,25 @@ def test_lights_follow_ledger_changes(county, make_task):
     run = AuditRecord.objects.filter(action="lights_recompute").order_by("-seq").first()
     assert (run.actor_username, run.source) == ("editor_a", "service:update_task")
     assert json.loads(run.content)["detail"]["trigger"] == "change"
+
+
+def test_the_ledger_export_shows_each_light_on_its_colour_and_imports_back_unchanged(county, tasks, tmp_path):
+    from openpyxl import load_workbook
+
+    from chengzhen.ledger.exporter import export_ledger
+    from chengzhen.ledger.importer import import_ledger
+
+    recompute(today=JULY_1)
+    path = tmp_path / "台账.xlsx"
+    export_ledger(county.users["supervisor"], county.programme, path, today=JULY_1)
+    ws = load_workbook(path).active
+    headers = {ws.cell(4, c).value: c for c in range(1, ws.max_column + 1)}
+    assert ws.cell(3, headers["亮灯状态"]).value == "亮灯"  # the group above both columns
+    rows = {ws.cell(r, 2).value: r for r in range(5, ws.max_row + 1)}
+    red = ws.cell(rows["T1"], headers["亮灯状态"])
+    assert red.value == "红灯" and red.fill.fgColor.rgb.endswith("D32F2F") and red.font.color.rgb.endswith("FFFFFF")
+    yellow = ws.cell(rows["T5"], headers["亮灯状态"])
+    assert yellow.value == "黄灯" and yellow.font.color.rgb.endswith("000000")  # dark text on yellow
+    assert ws.cell(rows["T1"], headers["亮灯原因"]).value == "形象进度低于序时进度39.9个百分点（超过30个百分点）"
+    result = import_ledger(county.users["supervisor"], county.programme, path, dry_run=True)
+    assert result.count("unchanged") == len(tasks) and {"亮灯状态", "亮灯原因"} <= set(result.computed)
