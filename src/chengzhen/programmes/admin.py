@@ -20,7 +20,7 @@ class PhaseInline(ScopedInline):
 @admin.register(Programme)
 class ProgrammeAdmin(ScopedAdmin):
     list_display = ("code", "name", "kind", "start_date", "end_date", "owner_unit",
-                    "reporting_cycle", "reporting_day")
+                    "reporting_cycle", "reporting_day", "light_rules")
     list_filter = ("kind", "reporting_cycle")
     search_fields = ("code", "name")
     list_select_related = ("owner_unit",)

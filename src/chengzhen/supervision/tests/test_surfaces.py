@@ -288,3 +288,18 @@ def test_admin_pages_of_supervision_open_for_an_administrator(county, escalated,
         assert client.get(f"/admin/supervision/{model}/").status_code == 200, model
         assert client.get(f"/admin/supervision/{model}/{pk}/change/").status_code == 200, model
     assert client.post(f"/admin/supervision/light/{pages['light']}/change/", {}).status_code == 403
+
+
+def test_a_programme_naming_a_missing_rule_set_is_refused_in_the_admin(county, client):
+    client.force_login(county.users["admin"])
+    p = county.programme
+    data = {"code": p.code, "name": p.name, "kind": p.kind, "start_date": "2026-01-01",
+            "end_date": "2026-12-31", "owner_unit": p.owner_unit_id, "reporting_cycle": "monthly",
+            "reporting_day": 25, "light_rules": "nosuch@3", "expected_version": p.version,
+            "phases-TOTAL_FORMS": 0, "phases-INITIAL_FORMS": 0}
+    page = client.post(f"/admin/programmes/programme/{p.pk}/change/", data)
+    assert page.status_code == 200 and "没有亮灯规则集 nosuch@3" in page.content.decode()
+    data["light_rules"] = "three-colour@1"
+    assert client.post(f"/admin/programmes/programme/{p.pk}/change/", data).status_code == 302
+    p.refresh_from_db()
+    assert p.light_rules == "three-colour@1"
