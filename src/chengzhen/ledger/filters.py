@@ -63,7 +63,14 @@ class TaskFilter:
     @classmethod
     def from_params(cls, params) -> TaskFilter:
         f = cls()
-        get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+
+        def get(name: str) -> str:
+            value = (params.get(name) or "").strip()
+            if "\x00" in value:  # no database stores it, PostgreSQL refuses it in a query
+                f.errors[name] = _("含有不可用的字符（NUL）")
+                return ""
+            return value
+
         f.programme, f.category, f.person, f.q = (get("programme"), get("category"),
                                                   get("person"), get("q")[:100])
         if get("unit"):

@@ -4,16 +4,19 @@ the same permission function and actions as the pages."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from chengzhen.api import etag, expected_version
+from chengzhen.ledger.filters import LEVEL_CODE
 from chengzhen.org.permissions import Action, restrict
 
 from . import services
-from .models import Escalation, Light, LightChange, Notification
+from .models import Escalation, EscalationKind, Light, LightChange, Notification
 
 
 class LightSerializer(serializers.ModelSerializer):
@@ -47,9 +50,13 @@ class LightViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                       self.request.user).order_by("task_id")
         level = self.request.query_params.get("level")
         if level:
+            if not LEVEL_CODE.match(level):
+                raise ValidationError({"level": _("%(value)r 不是灯色代码（如 red、yellow）") % {"value": level}})
             qs = qs.filter(level=level)
         programme = self.request.query_params.get("programme")
         if programme:
+            if "\x00" in programme:
+                raise ValidationError({"programme": _("含有不可用的字符（NUL）")})
             qs = qs.filter(task__programme__code=programme)
         return qs
 
@@ -104,6 +111,8 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         qs = restrict(Escalation.objects.select_related("programme", "unit", "rule_version__rule_set")
                       .prefetch_related("changes"), self.request.user, Action.READ).order_by("-pk")
         kind = self.request.query_params.get("kind")
+        if kind and kind not in EscalationKind.values:
+            raise ValidationError({"kind": _("应为 letter（督办函）或 interview（约谈）")})
         return qs.filter(kind=kind) if kind else qs
 
     def retrieve(self, request, *args, **kwargs):

@@ -250,3 +250,12 @@ def test_task_time_nodes_are_a_page_like_every_list(api, tasks):
     body = api("editor_a").get(f"/api/tasks/{tasks['a'].pk}/time-nodes/").json()
     assert body["count"] == 1 and body["results"][0]["name"] == "开工"
     assert api("editor_a").get(f"/api/tasks/{tasks['a'].pk}/time-nodes/?page=9").status_code == 404
+
+
+def test_a_nul_character_in_a_filter_is_refused_not_a_server_error(county, client):
+    client.force_login(county.users["supervisor"])
+    for name in ("unit", "programme", "q", "person", "category", "light"):
+        response = client.get("/api/tasks/", {name: "a\x00b"})
+        assert response.status_code == 400, name
+        assert response.json()["errors"][0]["field"] == name
+    assert client.get("/ledger/", {"unit": "\x00"}).status_code == 200  # the page names it

@@ -150,6 +150,8 @@ def test_a_unit_sees_its_own_lights_letters_and_interviews_only(county, escalate
     assert {r["task_code"] for r in lights["results"]} == {"Y1", "Y2"}
     assert client.get(f"/api/lights/{county_task('R1').pk}/").status_code == 404
     assert [e["reference"] for e in client.get("/api/escalations/").json()["results"]] == [letter.reference]
+    for url in ("/api/lights/?level=%00", "/api/lights/?programme=a%00", "/api/escalations/?kind=x"):
+        assert client.get(url).status_code == 400, url
     tasks = client.get("/api/tasks/").json()["results"]
     assert {t["code"]: t["light"]["level"] for t in tasks} == {"Y1": "yellow", "Y2": "yellow"}
     rows = client.get("/ledger/").content.decode()
