@@ -92,9 +92,18 @@ def mine(user, base: QuerySet[Task]) -> QuerySet[Task]:
     return base.filter(responsible_user=user).exclude(status__in=FINISHED_STATUSES)
 
 
+def counting_levels() -> list[str]:
+    """The light levels that count toward escalation in any rule set (黄灯, 红灯, 橙 …)."""
+    from django.apps import apps
+
+    versions = apps.get_model("supervision", "RuleSetVersion").objects.values_list("definition", flat=True)
+    return sorted({lv["code"] for d in versions for lv in d.get("levels", []) if lv.get("counts")})
+
+
 def unit_summary(user, periods: dict[int, DuePeriod], today: dt.date, limit: int = 15) -> list[dict]:
-    """Per lead unit: tasks, finished, 滞后, overdue and still unreported this period — the
-    units with most lagging and overdue tasks first."""
+    """Per lead unit: tasks, finished, 滞后, overdue, lit (a light that counts toward
+    escalation) and still unreported this period — the units with most lagging and overdue
+    tasks first."""
     tasks = with_progress(restrict(Task.objects.all(), user), today=today,
                           columns=("lagging", "days_overdue"))
     rows = (tasks.order_by().values("lead_unit__code", "lead_unit__name", "lead_unit__short_name")
@@ -102,6 +111,7 @@ def unit_summary(user, periods: dict[int, DuePeriod], today: dt.date, limit: int
                       finished=Count("pk", filter=Q(status__in=FINISHED_STATUSES)),
                       lagging_n=Count("pk", filter=Q(lagging=True)),
                       overdue_n=Count("pk", filter=Q(days_overdue__gt=0)),
+                      lit_n=Count("pk", filter=Q(light__level__in=counting_levels())),
                       unreported=Count("pk", filter=_unreported(periods, None))))
     rows = sorted(rows, key=lambda r: (-(r["lagging_n"] + r["overdue_n"]), -r["unreported"],
                                        r["lead_unit__code"]))

@@ -305,3 +305,13 @@ def test_a_programme_naming_a_missing_rule_set_is_refused_in_the_admin(county, c
     assert client.post(f"/admin/programmes/programme/{p.pk}/change/", data).status_code == 302
     p.refresh_from_db()
     assert p.light_rules == "three-colour@1"
+
+
+def test_the_supervisors_home_counts_each_units_lights_that_count(county, escalated, client):
+    import re
+
+    client.force_login(county.users["supervisor"])
+    page = client.get("/").content.decode()
+    rows = re.findall(r"<tr>\s*<td data-label=\"牵头单位\"><a [^>]*>([^<]+)</a></td>(.*?)</tr>", page, re.S)
+    lit = {name: re.search(r'data-label="亮灯">(?:<span class="light red">)?(\d+)', cells)[1] for name, cells in rows}
+    assert lit == {"白河镇": "3", "青山镇": "2"}
