@@ -80,7 +80,6 @@ __all__ = ["Block", "Heading", "OfficialDocument", "Paragraph", "Table", "build"
 # -- page (GB/T 9704-2012 5.2) ------------------------------------------------------------
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
 MARGIN_TOP_MM, MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 37, 35, 28, 26
-CHARS_PER_LINE = 28
 LINE_PT = 28.95  # 225 mm 版心 ÷ 22 lines ≈ 28.99 pt; 28.95 pt is the customary setting
 HEADER_DISTANCE_MM = 15
 # The 一字线 of the page number is about 7 mm under the 版心 (35 mm margin): the footer's

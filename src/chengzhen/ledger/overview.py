@@ -93,11 +93,10 @@ def mine(user, base: QuerySet[Task]) -> QuerySet[Task]:
 
 
 def counting_levels() -> list[str]:
-    """The light levels that count toward escalation in any rule set (黄灯, 红灯, 橙 …)."""
-    from django.apps import apps
+    """The light levels that count toward escalation in the rule sets (黄灯, 红灯, 橙 …)."""
+    from chengzhen.supervision.services import levels_in_use  # the room that owns lights
 
-    versions = apps.get_model("supervision", "RuleSetVersion").objects.values_list("definition", flat=True)
-    return sorted({lv["code"] for d in versions for lv in d.get("levels", []) if lv.get("counts")})
+    return [code for code, _name, counts in levels_in_use() if counts]
 
 
 def unit_summary(user, periods: dict[int, DuePeriod], today: dt.date, limit: int = 15) -> list[dict]:

@@ -6,6 +6,7 @@ record per run; the lights themselves are computed data, not audited one by one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Iterable
@@ -67,15 +68,17 @@ def _rule_version(programme: Programme, result: RunResult) -> RuleSetVersion:
         return resolve(DEFAULT_RULE_SET)
 
 
-def context_for(programme: Programme, today: dt.date, window=None) -> engine.Context:
+def context_for(programme: Programme, today: dt.date) -> engine.Context:
     """The reporting periods the lights of ``programme`` look at on ``today``."""
     return engine.reporting_context(programme.reporting_cycle, programme.reporting_day,
-                                    programme.start_date, today, window)
+                                    programme.start_date, today)
 
 
 def recompute(*, programme: Programme | None = None, task_ids: Iterable[int] | None = None,
               today: dt.date | None = None, trigger: str = "command") -> RunResult:
-    """Recompute the lights of every running programme (or one, or some tasks) for ``today``."""
+    """Recompute the lights of every programme running on ``today`` (or of one programme,
+    or of some tasks, whatever their programme's dates) for ``today``. A programme that has
+    ended gets no more lights, reminders or letters."""
     started = time.perf_counter()
     today = today or today_local()
     result = RunResult()
@@ -86,6 +89,8 @@ def recompute(*, programme: Programme | None = None, task_ids: Iterable[int] | N
         programmes = programmes.filter(pk__in=Task.objects.filter(pk__in=ids).values("programme_id"))
     elif programme is not None:
         programmes = programmes.filter(pk=programme.pk)
+    else:
+        programmes = programmes.filter(start_date__lte=today, end_date__gte=today)
     calendar = None
     with transaction.atomic():
         # serialise runs on a programme (PostgreSQL; SQLite's writers are serial anyway); "no
@@ -115,7 +120,6 @@ class _Loaded:
     lead_unit: np.ndarray
     responsible: list[int | None]
     names: list[str]
-    codes: list[str]
     nodes: list[engine.Node]
     existing: dict[int, tuple]
 
@@ -194,7 +198,7 @@ def _load(p: Programme, today: dt.date, ctx: engine.Context, ids: list[int] | No
         reported_current=reported_current, prev_level=prev_level, prev_raw=prev_raw,
         prev_raw_since=prev_since)
     return _Loaded(inputs, np.array(col[4], dtype="int64"), list(col[5]), list(col[7]),
-                   list(col[6]), upcoming, existing)
+                   upcoming, existing)
 
 
 def _window(calendar, loaded: _Loaded, today: dt.date):
@@ -213,8 +217,8 @@ def _run_programme(p: Programme, version: RuleSetVersion, rule_set: RuleSet, tod
                    ids: list[int] | None, calendar, result: RunResult) -> None:
     ctx = context_for(p, today)
     loaded = _load(p, today, ctx, ids, rule_set)
-    if calendar is not None:
-        ctx = context_for(p, today, _window(calendar, loaded, today))
+    if calendar is not None:  # the working-day window spans the dates just loaded
+        ctx = dataclasses.replace(ctx, window=_window(calendar, loaded, today))
     inp = loaded.inputs
     lights = engine.evaluate(rule_set, inp, ctx)
     result.programmes.append(p.code)
@@ -343,7 +347,6 @@ def _escalate(p: Programme, version: RuleSetVersion, rule_set: RuleSet,
     if not groups:
         return []
     every, covered = [], set()
-    steps = {(s.level, s.action): i for i, s in enumerate(rule_set.escalation)}
     for unit_id, period in sorted(groups):
         rows = LightChange.objects.filter(programme=p, unit_id=unit_id, period=period,
                                           to_level__in=counting).values_list("pk", "task_id", "to_level")
@@ -362,7 +365,6 @@ def _escalate(p: Programme, version: RuleSetVersion, rule_set: RuleSet,
     created = []
     for e in due:
         step = rule_set.escalation[e.step]
-        assert steps[(step.level, step.action)] == e.step
         last = (Escalation.objects.filter(kind=e.action, programme=p, year=today.year)
                 .order_by("-number").values_list("number", flat=True).first()) or 0
         esc = Escalation.objects.create(

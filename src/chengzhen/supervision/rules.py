@@ -663,10 +663,6 @@ def dump_rule_set(rule_set: RuleSet, header: str = "") -> str:
     return "\n".join([*lines, text]) if lines else text
 
 
-def same_definition(a: RuleSet, b: RuleSet) -> bool:
-    return a.as_dict() == b.as_dict()
-
-
 def fact_help() -> list[tuple[str, str]]:
     """The facts rules may test, for the help text and docs."""
     return list(FACTS.items())

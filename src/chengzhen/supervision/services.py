@@ -48,6 +48,20 @@ def resolve(name: str) -> RuleSetVersion:
     return version
 
 
+def levels_in_use() -> list[tuple[str, str, bool]]:
+    """(code, name, counts) of the levels in each rule set's latest version, most severe first
+    — what the ledger list filters by and the home page counts, read from the rule sets
+    rather than from the lights of every task."""
+    latest = dict(RuleSetVersion.objects.order_by("rule_set__code", "number").values_list(
+        "rule_set__code", "definition"))  # each code's last version wins
+    levels = {}
+    for definition in latest.values():
+        for lv in definition.get("levels", []):
+            levels.setdefault(lv["code"], (lv["severity"], lv["name"], bool(lv.get("counts"))))
+    return [(code, name, counts) for code, (_sev, name, counts) in
+            sorted(levels.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+
+
 def rule_set_of(version: RuleSetVersion):
     """The parsed rule set a stored version holds."""
     return build_rule_set(version.definition, str(version))

@@ -14,16 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DAY = np.timedelta64(1, "D")
 CALENDAR, WORKING = "calendar", "working"
 DAY_COUNTS = (CALENDAR, WORKING)
-
-
-def as_days(values) -> np.ndarray:
-    """Dates (or an array of them) as ``datetime64[D]``; None becomes NaT."""
-    return np.asarray([np.datetime64(v, "D") if v is not None else np.datetime64("NaT")
-                       for v in values] if not isinstance(values, np.ndarray) else values,
-                      dtype="datetime64[D]")
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ def test_notifications_page_unread_count_and_marking_read(county, escalated, cli
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_nightly_recompute_runs_in_a_real_worker(county, make_task):
+def test_the_nightly_recompute_runs_in_a_real_worker(county, running_programme, make_task):
     import crontask
 
     from chengzhen.ledger.tests.test_jobs import run_worker
