@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from copy import copy
 import io
 import re
 import zipfile
@@ -135,41 +136,74 @@ def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Col
     ws.print_title_rows = "3:4"
     ws.print_options.horizontalCentered = True
     count = 0
+    styles: list[dict] = [{} for _ in cols]  # per column: each style key's finished style
     for count, values in enumerate(rows, start=1):
         r = 4 + count
         values = (count, *values) if numbered else values
         for c, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
-            _write(ws.cell(r, c), col, value)
+            _write(ws.cell(r, c), col, value, styles[c - 1])
     return count
 
 
-def _write(cell, col: Column, value: Any) -> None:
+def _style_key(col: Column, value: Any) -> tuple | None:
+    """What decides a written cell's style: cells with the same key share one style."""
+    if value is None or value == "":
+        return ("empty",)
+    if isinstance(value, Lamp):
+        return ("lamp", value.colour)
+    if col.kind in ("money", "date", "percent"):
+        return (col.kind,)
+    if isinstance(value, str):
+        return ("text", value.startswith(FORMULA_LEADS), col.kind == "multiline" or "\n" in value)
+    return ("plain",)
+
+
+def _write(cell, col: Column, value: Any, styles: dict | None = None) -> None:
+    """Write one cell. ``styles`` caches each style key's finished style: openpyxl hashes every
+    style object assigned to a cell, which costs more than the rest of a large sheet, so a
+    cell like one already written takes a copy of that cell's style array instead."""
+    key = _style_key(col, value)
+    cached = styles.get(key) if styles is not None else None
+    if cached is not None:
+        cell._style = copy(cached)
+        _set_value(cell, col, value)
+        return
     cell.border = BORDER
+    if isinstance(value, Lamp):
+        cell.fill = PatternFill("solid", fgColor=value.colour.lstrip("#").upper())
+        cell.font = Font(color=value.text_colour(), bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    elif value is None or value == "":
+        pass
+    elif col.kind == "money":
+        cell.number_format = MONEY_FORMAT
+    elif col.kind == "date":
+        cell.number_format = DATE_FORMAT
+    elif col.kind == "percent":
+        cell.number_format = PERCENT_FORMAT
+    elif isinstance(value, str):
+        if key[1]:
+            cell.quotePrefix = True
+        if key[2]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _set_value(cell, col, value)
+    if styles is not None:
+        styles[key] = copy(cell._style)
+
+
+def _set_value(cell, col: Column, value: Any) -> None:
     if value is None or value == "":
         return
     if isinstance(value, Lamp):
         cell.value = value.name
         cell.data_type = "s"
-        cell.fill = PatternFill("solid", fgColor=value.colour.lstrip("#").upper())
-        cell.font = Font(color=value.text_colour(), bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center")
     elif col.kind == "money":
         cell.value = Decimal(value) / 10000
-        cell.number_format = MONEY_FORMAT
-    elif col.kind == "date":
+    elif col.kind in ("date", "percent"):
         cell.value = value
-        cell.number_format = DATE_FORMAT
-    elif col.kind == "percent":
-        cell.value = value
-        cell.number_format = PERCENT_FORMAT
     elif isinstance(value, str):
-        text, quoted = text_cell_value(value)
-        cell.value = text
+        cell.value = value
         cell.data_type = "s"  # never a formula, whatever the text looks like
-        if quoted:
-            cell.quotePrefix = True
-        if col.kind == "multiline" or "\n" in text:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
     else:
         cell.value = value
 
