@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from copy import copy
 import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
