@@ -133,6 +133,13 @@ MEDIA_ROOT = DATA_DIR / "files"
 CHENGZHEN_SYSTEM_USERNAME = "system"
 # Lights follow ledger changes at once for up to this many tasks; more go to the worker.
 CHENGZHEN_LIGHTS_INLINE_TASKS = int(os.environ.get("CHENGZHEN_LIGHTS_INLINE_TASKS", 500))
+# Bulletins (工作通报): the ranking's composite weights and how many units are commended, as
+# defaults a programme's bulletin settings override. Not from a source: configurable.
+CHENGZHEN_BULLETIN_WEIGHTS = {"completion": 0.4, "schedule": 0.4, "timeliness": 0.2}
+CHENGZHEN_BULLETIN_COMMEND_COUNT = 3
+# 人大代表 and 政协委员 investigate in alternate months (县人大、县政协要分单、双月份组织): which
+# months each body takes ("odd"/"even"); an investigation in the other months is flagged.
+CHENGZHEN_INVESTIGATION_MONTHS = {"npc": "odd", "cppcc": "even"}
 
 # Notifications (催办) are also e-mailed to people with an address: through SMTP when
 # CHENGZHEN_SMTP_HOST is set, else written to the worker's console.

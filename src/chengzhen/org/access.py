@@ -31,6 +31,14 @@ escalations (督办函, 约谈) are read by anyone whose grant covers that unit 
 the programme, and recorded (an interview's outcome) by supervisors and administrators
 covering them. Light rule sets and the holiday calendar are read by anyone holding a role
 and changed by supervisors and administrators.
+
+Bulletins (工作通报): an issued bulletin is read by anyone whose grant covers its programme; a
+draft by supervisors and leaders covering it; generating, editing and issuing by supervisors
+and administrators. Inspections (明察暗访, 人大代表/政协委员调研) are read by supervisors,
+leaders and inspectors covering the programme and recorded by supervisors (any kind) and
+inspectors (investigations by deputies and members only). A rectification is a ledger task
+of its unit (unit editors see their own there); accountability records (表扬, 通报批评, 约谈,
+调整) are records addressed to a unit, like letters.
 """
 
 from __future__ import annotations
@@ -192,3 +200,43 @@ def may_on_rules(grants: Iterable[Grant], action: Action) -> bool:
     if action == Action.READ:
         return may_read_directory(grants)
     return action == Action.EDIT and any(g.role in (ADMIN, SUPERVISOR) for g in grants)
+
+
+BULLETIN_DRAFT_READERS = frozenset({SUPERVISOR, LEADER})
+INSPECTION_READERS = frozenset({SUPERVISOR, LEADER, INSPECTOR})
+# which kinds of inspection each role records (明察暗访 by supervisors; 调研 by inspectors too)
+INSPECTION_RECORDERS: dict[str, frozenset[str]] = {
+    SUPERVISOR: frozenset({"unannounced", "npc", "cppcc"}),
+    INSPECTOR: frozenset({"npc", "cppcc"}),
+}
+
+
+def may_on_bulletin(grants: Iterable[Grant], action: Action, programme_id: int,
+                    issued: bool) -> bool:
+    """A bulletin (工作通报) of a programme: see the module docstring."""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if not g.covers_programme(programme_id):
+            continue
+        if action == Action.READ and (issued or g.role in BULLETIN_DRAFT_READERS):
+            return True
+        if action == Action.EDIT and g.role == SUPERVISOR:
+            return True
+    return False
+
+
+def may_on_inspection(grants: Iterable[Grant], action: Action, programme_id: int,
+                      kind: str | None = None) -> bool:
+    """An inspection record of a programme; ``kind`` (when recording) is its kind."""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if not g.covers_programme(programme_id):
+            continue
+        if action == Action.READ and g.role in INSPECTION_READERS:
+            return True
+        if action == Action.EDIT and (kind is None and g.role in INSPECTION_RECORDERS
+                                      or kind in INSPECTION_RECORDERS.get(g.role, ())):
+            return True
+    return False

@@ -15,13 +15,19 @@ from django.utils.translation import pgettext_lazy
 
 from .access import (
     ADMIN,
+    BULLETIN_DRAFT_READERS,
+    INSPECTION_READERS,
+    INSPECTION_RECORDERS,
     PROGRAMME_RULES,
+    SUPERVISOR,
     UNIT_RECORD_RULES,
     Action,
     Grant,
     TaskScope,
     is_admin,
+    may_on_bulletin,
     may_on_directory,
+    may_on_inspection,
     may_on_programme,
     may_on_rules,
     may_on_some_programme,
@@ -82,9 +88,12 @@ TASK_RECORDS = frozenset({"task", "cooperation", "timenode", "annualplan", "prog
                           "evidence"})
 PROGRAMME_RECORDS = frozenset({"programme", "phase", "target"})
 # supervision: computed records of a task; records addressed to a unit; rule data
-SUPERVISION_TASK_RECORDS = frozenset({"light", "lightchange", "deductioncandidate"})
-UNIT_RECORDS = frozenset({"escalation"})
+SUPERVISION_TASK_RECORDS = frozenset({"light", "lightchange", "deductioncandidate",
+                                      "rectification"})
+UNIT_RECORDS = frozenset({"escalation", "accountability"})
 RULE_RECORDS = frozenset({"ruleset", "rulesetversion", "calendarday"})
+SUPERVISION_PROGRAMME_RECORDS = frozenset({"bulletinsetting"})
+INSPECTION_RECORDS = frozenset({"inspection", "inspectionlink", "inspectionphoto"})
 
 
 def _task_of(obj):
@@ -102,6 +111,7 @@ def _task_of(obj):
 def record_kind(model) -> str:
     """"task" for records owned by a task, "programme" for programme records, "unit" for
     records addressed to a unit in a programme, "rules" for light rules and the calendar,
+    "bulletin" for bulletins, "inspection" for inspections and their links and photos,
     else ""."""
     name = model._meta.model_name
     if model._meta.app_label == "ledger" and name in TASK_RECORDS:
@@ -115,6 +125,12 @@ def record_kind(model) -> str:
             return "unit"
         if name in RULE_RECORDS:
             return "rules"
+        if name in SUPERVISION_PROGRAMME_RECORDS:
+            return "programme"
+        if name == "bulletin":
+            return "bulletin"
+        if name in INSPECTION_RECORDS:
+            return "inspection"
     return ""
 
 
@@ -144,6 +160,14 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
                 action in UNIT_RECORD_RULES.get(g.role, frozenset()) for g in grants)
         if kind == "rules":
             return may_on_rules(grants, action)
+        if kind == "bulletin":
+            return is_admin(grants) or any(
+                g.role == SUPERVISOR if action == Action.EDIT else action == Action.READ
+                for g in grants)
+        if kind == "inspection":
+            return is_admin(grants) or any(
+                g.role in (INSPECTION_RECORDERS if action == Action.EDIT else INSPECTION_READERS)
+                for g in grants)
         if obj in (Unit, Division):
             return may_on_directory(grants, action)
         return is_admin(grants)
@@ -160,6 +184,12 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
         return may_on_unit_record(grants, action, obj.programme_id, obj.unit.path)
     if kind == "rules":
         return may_on_rules(grants, action)
+    if kind == "bulletin":
+        return may_on_bulletin(grants, action, obj.programme_id, obj.status == "issued")
+    if kind == "inspection":
+        inspection = getattr(obj, "inspection", obj)
+        return may_on_inspection(grants, action, inspection.programme_id,
+                                 inspection.kind if action == Action.EDIT else None)
     if isinstance(obj, (Unit, Division)):
         return may_on_directory(grants, action)
     return is_admin(grants)
@@ -209,6 +239,8 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         return qs.filter(condition)
     if kind == "rules":
         return qs if may_on_rules(grants, action) else qs.none()
+    if kind in ("bulletin", "inspection"):
+        return qs.filter(_programme_record_condition(grants, action, kind, qs.model))
     if kind == "programme":
         field = "pk" if qs.model is Programme else "programme_id"
         condition = Q(pk__in=[])
@@ -221,6 +253,33 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
     if qs.model in (Unit, Division):
         return qs if may_on_directory(grants, action) else qs.none()
     return qs.none()
+
+
+def _programme_record_condition(grants: list[Grant], action: Action, kind: str, model) -> Q:
+    """Bulletins and inspections a person may ``action``, by programme (and, for bulletins
+    read by others than supervisors and leaders, only the issued ones)."""
+    prefix = "inspection__" if model._meta.model_name != "inspection" and kind == "inspection" else ""
+    condition = Q(pk__in=[])
+    every = Q(pk__isnull=False)  # not Q(): an empty Q drops out of an OR
+    for g in grants:
+        if kind == "bulletin":
+            if action == Action.READ:
+                allowed = every if g.role in BULLETIN_DRAFT_READERS else Q(status="issued")
+            elif action == Action.EDIT and g.role == SUPERVISOR:
+                allowed = every
+            else:
+                continue
+        else:
+            roles = INSPECTION_RECORDERS if action == Action.EDIT else INSPECTION_READERS
+            if g.role not in roles:
+                continue
+            allowed = every
+            if action == Action.EDIT:
+                allowed = Q(**{f"{prefix}kind__in": sorted(INSPECTION_RECORDERS[g.role])})
+        if g.programme_ids:
+            allowed &= Q(**{f"{prefix}programme_id__in": sorted(g.programme_ids)})
+        condition |= allowed
+    return condition
 
 
 def directory_people(user) -> QuerySet[User]:

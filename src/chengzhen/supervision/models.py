@@ -245,3 +245,277 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# -- periodic bulletins (工作通报) --------------------------------------------------------------
+class BulletinCycle(models.TextChoices):
+    NONE = "", _("不定期")
+    DEKAD = "dekad", _("每旬")
+    MONTHLY = "monthly", _("每月")
+
+
+class BulletinSetting(TrackedModel):
+    """A programme's bulletin settings (通报设置): the schedule, the 版头 and 主送, the ranking's
+    composite weights and how many units are commended. Without one the defaults apply
+    (``CHENGZHEN_BULLETIN_*`` settings)."""
+
+    programme = models.OneToOneField("programmes.Programme", models.CASCADE,
+                                     related_name="bulletin_setting", verbose_name="工作计划")
+    cycle = models.CharField("定期通报", max_length=8, choices=BulletinCycle.choices, blank=True,
+                             default="", help_text="每旬或每月结束后自动生成通报草稿，待审核签发")
+    masthead = models.CharField("版头", max_length=60, blank=True,
+                                help_text="如 重点镇建设工作通报；空则用“计划名称+工作通报”")
+    recipient = models.CharField("主送", max_length=100, blank=True, default="各责任单位")
+    weight_completion = models.DecimalField("完成率权重", max_digits=5, decimal_places=4,
+                                            null=True, blank=True)
+    weight_schedule = models.DecimalField("序时达标率权重", max_digits=5, decimal_places=4,
+                                          null=True, blank=True)
+    weight_timeliness = models.DecimalField("报送及时率权重", max_digits=5, decimal_places=4,
+                                            null=True, blank=True)
+    commend_count = models.PositiveSmallIntegerField("表扬单位数", null=True, blank=True)
+    requirements = models.TextField("下步工作要求（默认）", blank=True,
+                                    help_text="新通报草稿的“下步工作要求”初稿")
+
+    class Meta:
+        verbose_name = "通报设置"
+        verbose_name_plural = "通报设置"
+
+    def __str__(self) -> str:
+        return f"{self.programme}"
+
+
+class BulletinStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    ISSUED = "issued", _("已签发")
+
+
+class BulletinSource(models.TextChoices):
+    MANUAL = "manual", _("手动生成")
+    SCHEDULE = "schedule", _("定期生成")
+
+
+class Bulletin(TrackedModel):
+    """A periodic bulletin (工作通报) of a programme for a period.
+
+    A draft holds its computed figures (``figures``, with their SHA-256) and the editable
+    下步工作要求; issuing (签发) takes the next number of the programme and year (第N期) under
+    a lock, writes the .docx and the .xlsx annex from those figures and stores the files'
+    hashes. An issued bulletin is frozen: the model refuses to save or delete it and a
+    database trigger refuses any UPDATE of its row. ``figures`` is left out of the audit
+    images (it holds every task's row); its hash is in them.
+    """
+
+    audit_exclude = ("figures",)
+
+    programme = models.ForeignKey("programmes.Programme", models.PROTECT, related_name="bulletins",
+                                  verbose_name="工作计划")
+    period_from = models.DateField("通报期起")
+    period_to = models.DateField("通报期止")
+    as_of = models.DateField("数据截至")
+    status = models.CharField("状态", max_length=8, choices=BulletinStatus.choices,
+                              default=BulletinStatus.DRAFT)
+    source = models.CharField("来源", max_length=10, choices=BulletinSource.choices,
+                              default=BulletinSource.MANUAL)
+    year = models.PositiveSmallIntegerField("年度")
+    number = models.PositiveIntegerField("期号", null=True, blank=True,
+                                         help_text="第N期，按计划和年度编号，签发时取号")
+    title = models.CharField("标题", max_length=200)
+    masthead = models.CharField("版头", max_length=60)
+    issuer = models.CharField("发文单位", max_length=100)
+    recipient = models.CharField("主送", max_length=100, blank=True)
+    requirements = models.TextField("下步工作要求", blank=True)
+    figures = models.JSONField("通报数据")
+    figures_sha256 = models.CharField(max_length=64)
+    previous = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name="上期通报")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                   blank=True, related_name="+", verbose_name="生成人")
+    created_at = models.DateTimeField("生成时间")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                  blank=True, related_name="+", verbose_name="签发人")
+    issued_at = models.DateTimeField("签发时间", null=True, blank=True)
+    issued_on = models.DateField("成文日期", null=True, blank=True)
+    docx_name = models.CharField("通报文件", max_length=100, blank=True, editable=False)
+    docx_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    xlsx_name = models.CharField("附件文件", max_length=100, blank=True, editable=False)
+    xlsx_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-period_to", "-id"]
+        verbose_name = "工作通报"
+        verbose_name_plural = "工作通报"
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "year", "number"],
+                                    condition=models.Q(number__isnull=False),
+                                    name="bulletin_number_unique"),
+            models.UniqueConstraint(fields=["programme", "period_from", "period_to"],
+                                    condition=models.Q(source="schedule"),
+                                    name="bulletin_scheduled_once"),
+            models.CheckConstraint(condition=models.Q(period_to__gte=models.F("period_from")),
+                                   name="bulletin_period"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(number__isnull=False,
+                                                              docx_sha256__gt="",
+                                                              xlsx_sha256__gt=""),
+                name="bulletin_issued_complete"),
+        ]
+
+    def __str__(self) -> str:
+        number = f"第{self.number}期" if self.number else str(_("草稿"))
+        return f"{self.masthead}（{number}）"
+
+    @property
+    def issued(self) -> bool:
+        return self.status == BulletinStatus.ISSUED
+
+    def save(self, *args, **kwargs):
+        if self.pk and Bulletin.objects.filter(pk=self.pk, status=BulletinStatus.ISSUED).exists():
+            raise FrozenBulletin(self)
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.issued:
+            raise FrozenBulletin(self)
+        return super().delete(*args, **kwargs)
+
+
+class FrozenBulletin(Exception):
+    """An issued bulletin (已签发) cannot be changed or deleted."""
+
+    def __init__(self, bulletin: Bulletin):
+        super().__init__(f"{bulletin} 已签发，不能修改或删除")
+
+
+# -- inspections, rectification, accountability ---------------------------------------------
+class InspectionKind(models.TextChoices):
+    UNANNOUNCED = "unannounced", _("明察暗访")
+    NPC = "npc", _("人大代表调研")
+    CPPCC = "cppcc", _("政协委员调研")
+
+
+class Inspection(TrackedModel):
+    """An inspection: an unannounced visit by supervisors (明察暗访) or an investigation by
+    people's congress deputies or CPPCC members (人大代表、政协委员调研, by odd and even months)."""
+
+    kind = models.CharField("类型", max_length=12, choices=InspectionKind.choices)
+    programme = models.ForeignKey("programmes.Programme", models.PROTECT, related_name="inspections",
+                                  verbose_name="工作计划")
+    held_on = models.DateField("日期")
+    place = models.CharField("地点", max_length=200)
+    inspectors = models.CharField("参加人员", max_length=300)
+    findings = models.TextField("发现问题")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                    blank=True, related_name="+", verbose_name="记录人")
+    recorded_at = models.DateTimeField("记录时间")
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        verbose_name = "督查调研"
+        verbose_name_plural = "督查调研"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.held_on} {self.place}"
+
+
+class InspectionLink(TrackedModel):
+    """A unit (and optionally one of its tasks) an inspection concerns (涉及单位、任务)."""
+
+    inspection = models.ForeignKey(Inspection, models.CASCADE, related_name="links")
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+", verbose_name="单位")
+    task = models.ForeignKey("ledger.Task", models.PROTECT, null=True, blank=True,
+                             related_name="inspection_links", verbose_name="任务")
+
+    class Meta:
+        ordering = ["inspection_id", "id"]
+        verbose_name = "督查涉及"
+        verbose_name_plural = "督查涉及"
+
+
+class InspectionPhoto(TrackedModel):
+    """A photo of an inspection's findings, checked and stored like evidence (佐证材料)."""
+
+    inspection = models.ForeignKey(Inspection, models.CASCADE, related_name="photos")
+    stored_name = models.CharField(max_length=100, unique=True, editable=False)
+    original_name = models.CharField("原文件名", max_length=255)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    taken_at = models.DateTimeField("拍摄时间", null=True, blank=True)
+    longitude = models.FloatField("拍摄经度", null=True, blank=True)
+    latitude = models.FloatField("拍摄纬度", null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                    blank=True, related_name="+", verbose_name="上传人")
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        ordering = ["inspection_id", "uploaded_at"]
+        verbose_name = "督查照片"
+        verbose_name_plural = "督查照片"
+
+
+class Rectification(TrackedModel):
+    """A rectification requirement (整改要求) from an inspection, with its deadline. It is
+    tracked to closure as a ledger task of the programme (category 督查整改, led by the unit),
+    so it reports, lights and escalates by the programme's rule set like any task; it is
+    closed when that task is completed or closed (已完成/已销号)."""
+
+    inspection = models.ForeignKey(Inspection, models.PROTECT, related_name="rectifications",
+                                   verbose_name="督查调研")
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="rectifications",
+                             verbose_name="整改单位")
+    requirement = models.TextField("整改要求")
+    deadline = models.DateField("整改时限")
+    task = models.OneToOneField("ledger.Task", models.PROTECT, related_name="rectification",
+                                verbose_name="整改任务")
+    source_task = models.ForeignKey("ledger.Task", models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name="所涉任务")
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        verbose_name = "督查整改"
+        verbose_name_plural = "督查整改"
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.deadline}"
+
+
+class AccountabilityKind(models.TextChoices):
+    COMMEND = "commend", _("表扬")
+    CRITICISE = "criticise", _("通报批评")
+    INTERVIEW = "interview", _("约谈")
+    ADJUST = "adjust", _("调整")
+
+
+class Accountability(TrackedModel):
+    """An accountability record (问责与表扬): 表扬, 通报批评, 约谈 or 调整 (组织调整) of a unit
+    or a person in it, with what brought it: lights (their tasks and levels as they were), a
+    letter or interview, an inspection or a bulletin. The assessment room reads these."""
+
+    kind = models.CharField("类型", max_length=10, choices=AccountabilityKind.choices)
+    programme = models.ForeignKey("programmes.Programme", models.PROTECT, related_name="+",
+                                  verbose_name="工作计划")
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="accountabilities",
+                             verbose_name="单位")
+    person = models.CharField("人员", max_length=50, blank=True, help_text="空则针对单位")
+    on = models.DateField("日期")
+    reason = models.TextField("事由")
+    lights = models.JSONField("所涉亮灯", default=list, blank=True,
+                              help_text="当时的任务与灯色：[{task, code, level, name}]")
+    escalation = models.ForeignKey(Escalation, models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name="督办函/约谈")
+    inspection = models.ForeignKey(Inspection, models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name="督查调研")
+    bulletin = models.ForeignKey(Bulletin, models.PROTECT, null=True, blank=True,
+                                 related_name="accountabilities", verbose_name="工作通报")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                    blank=True, related_name="+", verbose_name="记录人")
+    recorded_at = models.DateTimeField("记录时间")
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = "问责与表扬"
+        verbose_name_plural = "问责与表扬"
+        indexes = [models.Index(fields=["programme", "unit", "on"], name="accountability_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.unit} {self.on}"
