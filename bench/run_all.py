@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-for script in ("ledger_import.py", "audit_verify.py", "lights_recompute.py", "http_load.py"):
+for script in ("ledger_import.py", "audit_verify.py", "lights_recompute.py", "bulletin_draft.py",
+               "http_load.py"):
     subprocess.run([sys.executable, str(HERE / script)], check=True)
     print()

@@ -14,7 +14,16 @@ from chengzhen.org.admin_base import ReadOnlyAdmin, ScopedAdmin
 from chengzhen.problems import Refused
 
 from . import services
-from .models import CalendarDay, DeductionCandidate, Escalation, Light, RuleSet, RuleSetVersion
+from .models import (
+    Bulletin,
+    BulletinSetting,
+    CalendarDay,
+    DeductionCandidate,
+    Escalation,
+    Light,
+    RuleSet,
+    RuleSetVersion,
+)
 from .rules import RuleSetError, parse_rule_set
 
 
@@ -125,3 +134,21 @@ class DeductionCandidateAdmin(ReadOnlyAdmin):
     list_display = ["task", "unit", "period", "level", "points", "on"]
     list_filter = ["level", "period"]
     list_select_related = ["task", "unit"]
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(ReadOnlyAdmin):
+    """Bulletins are generated, edited and issued on their pages (the admin only shows them):
+    an issued one is frozen on every path."""
+
+    list_display = ["__str__", "programme", "period_from", "period_to", "status", "issued_on"]
+    list_filter = ["status", "source"]
+    exclude = ["figures"]
+
+
+@admin.register(BulletinSetting)
+class BulletinSettingAdmin(ScopedAdmin):
+    list_display = ["programme", "cycle", "masthead", "commend_count"]
+
+
+from . import inspection_admin  # noqa: E402,F401 - registers its models

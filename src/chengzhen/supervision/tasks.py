@@ -55,3 +55,15 @@ def send_notification_emails() -> int:
     while sent := send_pending_emails():  # 500 at a time; each is claimed once, so this ends
         total += sent
     return total
+
+
+@cron("40 0 * * *")  # every night at 00:40 (Asia/Shanghai): drafts of the bulletins due
+@task()
+def generate_scheduled_bulletins() -> int:
+    """定期通报: a draft for each programme whose bulletin 旬 or month ended, awaiting approval."""
+    from chengzhen.org.models import system_user
+
+    from .bulletins import generate_scheduled
+
+    with acting_as(system_user(), "schedule:generate_scheduled_bulletins"):
+        return len(generate_scheduled())
