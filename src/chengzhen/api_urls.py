@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from chengzhen.ledger import api as ledger_api
 from chengzhen.org import api as org_api
 from chengzhen.supervision import api as supervision_api
+from chengzhen.supervision import board_api, bulletin_api, inspection_api
 
 router = DefaultRouter()
 router.register("divisions", org_api.DivisionViewSet, basename="division")
@@ -22,6 +23,8 @@ router.register("evidence", ledger_api.EvidenceViewSet, basename="evidence")
 router.register("lights", supervision_api.LightViewSet, basename="light")
 router.register("escalations", supervision_api.EscalationViewSet, basename="escalation")
 router.register("notifications", supervision_api.NotificationViewSet, basename="notification")
+for part in (bulletin_api, inspection_api, board_api):
+    part.register(router)
 
 @csrf_exempt  # it writes nothing; a JSON 404 even for a POST without a CSRF token
 def not_found(request, rest=""):

@@ -159,6 +159,34 @@ class Builder:
             for programme, maker in self.programmes():
                 maker(programme)
             self.reports()
+            self.supervision()
+
+    BULLETIN_MONTH = "2026-10"  # the last month the demo's reports cover
+
+    def supervision(self) -> None:
+        """The key-town programme's lights as the nightly run of 31 October left them, its
+        monthly bulletin settings and the October bulletin, issued on 3 November (第1期)."""
+        from chengzhen.supervision import bulletins
+        from chengzhen.supervision.models import BulletinSetting
+        from chengzhen.supervision.recompute import recompute
+
+        programme = Programme.objects.get(code="ZDZ2026")
+        month = progress.parse_period(self.BULLETIN_MONTH)
+        recompute(programme=programme, today=month.last_day, trigger="demo")
+        BulletinSetting.objects.create(
+            programme=programme, cycle="monthly", masthead="重点镇建设工作通报",
+            recipient="各镇人民政府，县直有关单位",
+            requirements="一、各镇要对照亮灯任务逐项分析原因，明确整改措施和完成时限。\n"
+                         "二、各责任单位要按时报送进度，如实反映存在问题和需协调事项。\n"
+                         "三、县城镇化办将对滞后、逾期任务跟踪督办，整改不力的予以约谈。")
+        from chengzhen.org.models import system_user
+
+        system = system_user()
+        draft = bulletins.generate(system, programme, month.first_day, month.last_day,
+                                   today=month.last_day + dt.timedelta(days=3))
+        bulletins.issue(system, draft, expected_version=draft.version,
+                        issued_on=month.last_day + dt.timedelta(days=3))
+        self.say("已生成并签发2026年10月重点镇建设工作通报（第1期）。")
 
     def organisation(self) -> None:
         city = Division.objects.create(code=data.CITY[0], gb2260=data.CITY[1], name=data.CITY[2],

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("escalation/<int:pk>/letter/", views.letter_file, name="letter"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("", include("chengzhen.supervision.bulletin_urls")),
+    path("", include("chengzhen.supervision.inspection_urls")),
+    path("", include("chengzhen.supervision.board_urls")),
 ]
