@@ -310,7 +310,17 @@ def meta_of(b: Bulletin) -> bulletin_files.BulletinMeta:
 def build_file(b: Bulletin, suffix: str) -> bytes:
     """The bulletin's .docx or .xlsx, built from its stored figures (a draft's on demand)."""
     build = bulletin_files.build_docx if suffix == ".docx" else bulletin_files.build_xlsx
-    return build(pure.Figures.from_json(b.figures), meta_of(b))
+    return build(figures_of(b), meta_of(b))
+
+
+def figures_of(b: Bulletin) -> pure.Figures:
+    """The bulletin's stored figures, parsed once per instance (the JSON round trip is exact,
+    so the parsed figures are those that were computed)."""
+    cached = getattr(b, "_parsed_figures", None)
+    if cached is None or cached[0] != b.figures_sha256:
+        cached = (b.figures_sha256, pure.Figures.from_json(b.figures))
+        b._parsed_figures = cached
+    return cached[1]
 
 
 def file_name(b: Bulletin, suffix: str) -> str:
@@ -347,12 +357,13 @@ def _previous(programme: Programme, end: dt.date, exclude: int | None = None) ->
 
 
 def _figures(programme: Programme, start: dt.date, end: dt.date, today: dt.date,
-             previous: Bulletin | None) -> dict:
+             previous: Bulletin | None) -> tuple[pure.Figures, dict]:
     setting = setting_of(programme)
     commend = setting.commend_count if setting.commend_count is not None else \
         settings.CHENGZHEN_BULLETIN_COMMEND_COUNT
     inputs = gather(programme, start, end, today, weights_of(setting), commend, previous)
-    return pure.compute(inputs).to_json()
+    figures = pure.compute(inputs)
+    return figures, figures.to_json()
 
 
 def generate(user, programme: Programme, start: dt.date, end: dt.date, *,
@@ -367,7 +378,7 @@ def generate(user, programme: Programme, start: dt.date, end: dt.date, *,
                                    % {"from": start})])
         setting = setting_of(programme)
         previous = _previous(programme, end)
-        figures = _figures(programme, start, end, today, previous)
+        parsed, figures = _figures(programme, start, end, today, previous)
         owner = programme.owner_unit
         draft.as_of = min(end, today)
         draft.source = source
@@ -382,6 +393,7 @@ def generate(user, programme: Programme, start: dt.date, end: dt.date, *,
         draft.created_by = user if user and user.pk else None
         draft.created_at = timezone.now()
         draft.save()
+        draft._parsed_figures = (draft.figures_sha256, parsed)
     return draft
 
 
@@ -428,8 +440,10 @@ def refresh(user, b: Bulletin, *, expected_version: int, today: dt.date | None =
     with acting_for(user, "refresh_bulletin"), transaction.atomic():
         current = _lock(b, user, expected_version)
         previous = _previous(current.programme, current.period_to, exclude=current.pk)
-        figures = _figures(current.programme, current.period_from, current.period_to, today, previous)
+        parsed, figures = _figures(current.programme, current.period_from, current.period_to, today,
+                                   previous)
         current.figures, current.figures_sha256 = figures, figures_hash(figures)
+        current._parsed_figures = (current.figures_sha256, parsed)
         current.as_of = min(current.period_to, today)
         current.previous = previous
         current.save()
@@ -474,7 +488,7 @@ def issue(user, b: Bulletin, *, expected_version: int, issued_on: dt.date | None
 
 
 def _record_accountability(b: Bulletin, user) -> None:
-    figures = pure.Figures.from_json(b.figures)
+    figures = figures_of(b)
     units = {u.code: u for u in Unit.objects.filter(
         code__in={u.unit_code for u in figures.commended} | {t.unit_code for t in figures.red_list})}
     now = timezone.now()
