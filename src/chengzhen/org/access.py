@@ -240,3 +240,17 @@ def may_on_inspection(grants: Iterable[Grant], action: Action, programme_id: int
                                       or kind in INSPECTION_RECORDERS.get(g.role, ())):
             return True
     return False
+
+
+def may_require_rectification(grants: Iterable[Grant], programme_id: int, kind: str,
+                              unit_path: str) -> bool:
+    """May a person set a rectification requirement (下达整改要求) for the unit at ``unit_path``
+    from an inspection of ``kind``: they record such inspections and their grant covers the
+    unit."""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if (kind in INSPECTION_RECORDERS.get(g.role, ()) and g.covers_programme(programme_id)
+                and g.covers_unit(unit_path)):
+            return True
+    return False

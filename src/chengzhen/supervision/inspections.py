@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -40,8 +41,9 @@ from chengzhen.audit.context import acting_for
 from chengzhen.ledger.choices import FINISHED_STATUSES, TaskStatus
 from chengzhen.ledger.models import Task
 from chengzhen.ledger.services import validate_task
+from chengzhen.org.access import may_require_rectification
 from chengzhen.org.models import Unit
-from chengzhen.org.permissions import Action, can, require
+from chengzhen.org.permissions import Action, can, grants_for, require
 from chengzhen.problems import Problem, Refused
 from chengzhen.programmes.models import Programme
 
@@ -291,6 +293,9 @@ def add_rectification(user, inspection: Inspection, *, unit: Unit, requirement: 
             _check_task(problems, user, source_task, programme, gettext_noop("所涉任务"), unit)
         if problems:
             raise Refused(problems)
+        if not may_require_rectification(grants_for(user), programme.pk, inspection.kind, unit.path):
+            raise PermissionDenied(_("%(who)s 无权对 %(unit)s 下达整改要求") % {
+                "who": getattr(user, "username", ""), "unit": unit})
         # serialise the numbering in the programme ("no key": rows naming it need not wait)
         Programme.objects.select_for_update(of=("self",), no_key=True).get(pk=programme.pk)
         fields = {

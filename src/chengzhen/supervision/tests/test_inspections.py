@@ -169,6 +169,24 @@ def test_a_unit_sees_its_own_rectification_as_a_ledger_task_and_nothing_of_the_i
     assert report.task_id == mine.task_id
 
 
+def test_a_rectification_only_for_a_unit_in_the_recorders_reach(county, make_task):
+    from django.core.exceptions import PermissionDenied
+
+    from chengzhen.org.models import Membership, User
+
+    inspection = record(county, links=[(county.units["town_a"], None)])
+    town_supervisor = User.objects.create_user(username="sup_a", password="pw", full_name="青山镇督查")
+    Membership.objects.create(user=town_supervisor, role="supervisor", unit=county.units["town_a"])
+    before = Task.objects.count()
+    with pytest.raises(PermissionDenied):
+        inspections.add_rectification(town_supervisor, inspection, unit=county.units["town_b"],
+                                      requirement="清理渣土", deadline=D(2026, 12, 25))
+    assert Task.objects.count() == before
+    ok = inspections.add_rectification(town_supervisor, inspection, unit=county.units["town_a"],
+                                       requirement="修复围挡", deadline=D(2026, 12, 25))
+    assert ok.task.lead_unit == county.units["town_a"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_rectification_task_is_made_right_lights_after_commit_and_closes_with_its_task(county, make_task):
     a1 = make_task("A1", coop=("dept",))
