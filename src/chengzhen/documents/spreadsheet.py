@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -138,10 +139,13 @@ def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Col
     count = 0
     styles: list[dict] = [{} for _ in cols]  # per column: each style key's finished style
     for count, values in enumerate(rows, start=1):
-        r = 4 + count
         values = (count, *values) if numbered else values
+        cells = []
         for c, (col, value) in enumerate(zip(cols, values, strict=True), start=1):
-            _write(ws.cell(r, c), col, value, styles[c - 1])
+            cell = Cell(ws)  # ``append`` places it; cheaper than looking each cell up
+            _write(cell, col, value, styles[c - 1])
+            cells.append(cell)
+        ws.append(cells)
     return count
 
 
