@@ -112,12 +112,18 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 
 
 def unread_count(request) -> dict:
-    """Context processor: the header's unread-notification count."""
+    """Context processor: the header's unread-notification count, and whether the person may
+    open the inspections (督查调研) at all (unit liaisons may not: the menu leaves it out)."""
+    from chengzhen.org.permissions import can
+
+    from .models import Inspection
+
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {"unread_notifications": Notification.objects.filter(
-        recipient=user, read_at__isnull=True).count()}
+        recipient=user, read_at__isnull=True).count(),
+        "may_see_inspections": can(user, Action.READ, Inspection)}
 
 
 def light_history(task) -> list[dict]:

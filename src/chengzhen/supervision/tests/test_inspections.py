@@ -152,6 +152,7 @@ def test_a_unit_sees_its_own_rectification_as_a_ledger_task_and_nothing_of_the_i
     theirs = inspections.add_rectification(supervisor, inspection, unit=county.units["town_b"],
                                            requirement="清理渣土", deadline=D(2026, 12, 25))
     client.force_login(county.users["editor_a"])
+    assert 'href="/supervision/inspections/"' not in client.get("/").content.decode()  # not in the menu
     assert client.get(f"/supervision/inspection/{inspection.pk}/").status_code == 404
     assert client.get(f"/supervision/inspection/{inspection.pk}/rectification/new/").status_code == 404
     assert client.get("/api/inspections/").json()["count"] == 0
@@ -163,6 +164,9 @@ def test_a_unit_sees_its_own_rectification_as_a_ledger_task_and_nothing_of_the_i
     rows = client.get("/api/rectifications/").json()["results"]
     assert [(r["task_code"], r["state"], r["state_display"]) for r in rows] == [(mine.task.code, "open", "整改中")]
     assert client.get(f"/api/rectifications/{theirs.pk}/").status_code == 404
+    client.force_login(county.users["inspector"])
+    assert 'href="/supervision/inspections/"' in client.get("/").content.decode()
+    client.force_login(county.users["editor_a"])
     # the rectification is its task's: the unit reports on it like on any task
     report = ledger.submit_report(county.users["editor_a"], mine.task, period="2026-12",
                                   unit=county.units["town_a"], physical_progress=50)
