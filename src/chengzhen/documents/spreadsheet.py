@@ -136,6 +136,10 @@ def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Col
     ws.page_setup.fitToHeight = 0
     ws.print_title_rows = "3:4"
     ws.print_options.horizontalCentered = True
+    # ``append`` goes below the last row openpyxl counted; merging replaced the row-4 cells
+    # without counting them, so without this a sheet with no grouped column lost its first row
+    # under the header (openpyxl has no public setter)
+    ws._current_row = max(ws._current_row, 4)
     count = 0
     styles: list[dict] = [{} for _ in cols]  # per column: each style key's finished style
     for count, values in enumerate(rows, start=1):

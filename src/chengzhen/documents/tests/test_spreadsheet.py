@@ -70,6 +70,19 @@ def test_customary_layout(tmp_path):
     assert [ws.cell(r, 1).value for r in range(5, 9)] == [1, 2, 3, 4]
 
 
+def test_a_table_without_grouped_columns_keeps_its_first_row(tmp_path):
+    # every header cell is merged down over row 4; the first data row must still land on row 5,
+    # where Excel (and openpyxl, which honours merges) shows it
+    wb = Workbook()
+    write_table(wb.active, "标题", "日期", [Column("甲"), Column("乙")], [("a1", "b1"), ("a2", "b2")])
+    path = tmp_path / "flat.xlsx"
+    wb.save(path)
+    ws = load_workbook(path).active
+    assert [c.value for c in ws[5]] == [1, "a1", "b1"]
+    assert [c.value for c in ws[6]] == [2, "a2", "b2"]
+    assert all(c.value is None for c in ws[4])
+
+
 def test_dates_money_and_wrapping(tmp_path):
     ws = load_workbook(build(tmp_path / "t.xlsx"))["台账"]
     start = ws["C5"]
