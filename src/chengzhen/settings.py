@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "chengzhen.programmes",
     "chengzhen.ledger",
     "chengzhen.supervision",
+    "chengzhen.assessment",
     "chengzhen.documents",
     "chengzhen.demo",
 ]

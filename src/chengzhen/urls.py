@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's switch
     path("ledger/", include("chengzhen.ledger.urls")),
     path("supervision/", include("chengzhen.supervision.urls")),
+    path("assessment/", include("chengzhen.assessment.urls")),
     path("jobs/<int:pk>/", import_views.job_page, name="job"),
     path("jobs/<int:pk>/download/", import_views.job_download, name="job_download"),
     path("api/", include("chengzhen.api_urls")),

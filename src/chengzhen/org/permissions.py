@@ -92,6 +92,10 @@ SUPERVISION_TASK_RECORDS = frozenset({"light", "lightchange", "deductioncandidat
                                       "rectification"})
 UNIT_RECORDS = frozenset({"escalation", "accountability"})
 RULE_RECORDS = frozenset({"ruleset", "rulesetversion", "calendarday"})
+# assessment: frameworks and profiles are criteria (read by every role, changed by supervisors);
+# trial scorings are the supervisors' own work
+ASSESSMENT_RULE_RECORDS = frozenset({"framework", "frameworkversion", "subjectprofile"})
+ASSESSMENT_SCORING_RECORDS = frozenset({"scoring", "subjectscore", "indicatorscore"})
 SUPERVISION_PROGRAMME_RECORDS = frozenset({"bulletinsetting"})
 INSPECTION_RECORDS = frozenset({"inspection", "inspectionlink", "inspectionphoto"})
 
@@ -110,8 +114,9 @@ def _task_of(obj):
 
 def record_kind(model) -> str:
     """"task" for records owned by a task, "programme" for programme records, "unit" for
-    records addressed to a unit in a programme, "rules" for light rules and the calendar,
-    "bulletin" for bulletins, "inspection" for inspections and their links and photos,
+    records addressed to a unit in a programme, "rules" for light rules, the calendar and
+    indicator frameworks, "scoring" for trial scorings, "bulletin" for bulletins,
+    "inspection" for inspections and their links and photos,
     else ""."""
     name = model._meta.model_name
     if model._meta.app_label == "ledger" and name in TASK_RECORDS:
@@ -131,6 +136,11 @@ def record_kind(model) -> str:
             return "bulletin"
         if name in INSPECTION_RECORDS:
             return "inspection"
+    if model._meta.app_label == "assessment":
+        if name in ASSESSMENT_RULE_RECORDS:
+            return "rules"
+        if name in ASSESSMENT_SCORING_RECORDS:
+            return "scoring"
     return ""
 
 
@@ -160,6 +170,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
                 action in UNIT_RECORD_RULES.get(g.role, frozenset()) for g in grants)
         if kind == "rules":
             return may_on_rules(grants, action)
+        if kind == "scoring":
+            return may_on_rules(grants, Action.EDIT)
         if kind == "bulletin":
             return is_admin(grants) or any(
                 g.role == SUPERVISOR if action == Action.EDIT else action == Action.READ
@@ -184,6 +196,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
         return may_on_unit_record(grants, action, obj.programme_id, obj.unit.path)
     if kind == "rules":
         return may_on_rules(grants, action)
+    if kind == "scoring":
+        return may_on_rules(grants, Action.EDIT)
     if kind == "bulletin":
         return may_on_bulletin(grants, action, obj.programme_id, obj.status == "issued")
     if kind == "inspection":
@@ -239,6 +253,8 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         return qs.filter(condition)
     if kind == "rules":
         return qs if may_on_rules(grants, action) else qs.none()
+    if kind == "scoring":
+        return qs if may_on_rules(grants, Action.EDIT) else qs.none()
     if kind in ("bulletin", "inspection"):
         return qs.filter(_programme_record_condition(grants, action, kind, qs.model))
     if kind == "programme":

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "assessment"
+urlpatterns = [
+    path("frameworks/", views.framework_list, name="frameworks"),
+    path("frameworks/<str:code>@<str:label>/", views.framework_detail, name="framework"),
+    path("frameworks/<str:code>@<str:label>/<str:kind>/", views.framework_file, name="framework_file"),
+]

@@ -1,0 +1,131 @@
+"""Framework pages (测评体系): the list with the import form, one version as a tree with every
+node's points, unit, direction, rule, data source, department and evidence requirement, and the
+downloads (.yaml, .xlsx). Thin shells over ``services`` and the permission function."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chengzhen.org.permissions import Action, can, require
+from chengzhen.problems import Refused
+
+from . import services
+from .framework import DIRECTIONS
+from .models import Framework, FrameworkVersion
+from .rules import RULES, describe
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("测评体系文件"),
+        help_text=gettext_lazy(".yaml 或惯用版式的 .xlsx（先导出一个体系即可看到版式）"),
+    )
+
+
+@login_required
+def framework_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, Action.READ, FrameworkVersion)
+    form = None
+    if can(request.user, Action.EDIT, FrameworkVersion):
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            suffix = Path(upload.name).suffix.lower()
+            with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+                for chunk in upload.chunks():
+                    tmp.write(chunk)
+                tmp.flush()
+                try:
+                    imported = services.import_framework_file(request.user, tmp.name, upload.name)
+                except Refused as exc:
+                    for p in exc.problems:
+                        form.add_error(None, str(p))
+                else:
+                    messages.success(request, imported.message())
+                    v = imported.version
+                    return redirect("assessment:framework", code=v.framework.code, label=v.label)
+    versions = FrameworkVersion.objects.select_related("framework").order_by("framework__code", "created_at")
+    return render(request, "assessment/frameworks.html", {"versions": versions, "form": form})
+
+
+def _version(code: str, label: str) -> FrameworkVersion:
+    version = (
+        FrameworkVersion.objects.select_related("framework", "created_by")
+        .filter(framework__code=code, label=label)
+        .first()
+    )
+    if version is None:
+        raise Http404(_("没有该测评体系版本"))
+    return version
+
+
+@login_required
+def framework_detail(request: HttpRequest, code: str, label: str) -> HttpResponse:
+    require(request.user, Action.READ, FrameworkVersion)
+    version = _version(code, label)
+    fw = services.framework_of(version)
+    rows = []
+    levels = fw.levels
+    for node in fw.walk():
+        rows.append(
+            {
+                "node": node,
+                "indent": node.depth - 1,
+                "level": levels[min(node.depth, len(levels)) - 1],
+                "direction": DIRECTIONS.get(node.direction, "") if node.is_leaf else "",
+                "rule_name": RULES[node.rule_type].name if node.rule else "",
+                "rule": describe(node.rule, node.unit) if node.rule else "",
+                "formula": node.formula,
+            }
+        )
+    others = FrameworkVersion.objects.filter(framework=version.framework).order_by("created_at")
+    return render(
+        request,
+        "assessment/framework.html",
+        {
+            "version": version,
+            "fw": fw,
+            "rows": rows,
+            "others": others,
+            "profile": list(fw.profile.values()),
+            "grades": fw.grades,
+        },
+    )
+
+
+@login_required
+def framework_file(request: HttpRequest, code: str, label: str, kind: str) -> HttpResponse:
+    require(request.user, Action.READ, FrameworkVersion)
+    version = _version(code, label)
+    if kind not in ("yaml", "xlsx"):
+        raise Http404
+    tmp = tempfile.NamedTemporaryFile(suffix=f".{kind}", delete=False)
+    tmp.close()
+    try:
+        services.export_framework(str(version), tmp.name)
+        data = Path(tmp.name).read_bytes()
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
+    name = f"{version.framework.code}@{version.label}.{kind}"
+    content_type = XLSX if kind == "xlsx" else "application/yaml; charset=utf-8"
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type)
+
+
+def may_see(user) -> bool:
+    try:
+        return can(user, Action.READ, Framework)
+    except PermissionDenied:  # pragma: no cover
+        return False
