@@ -160,6 +160,15 @@ class Builder:
                 maker(programme)
             self.reports()
             self.supervision()
+            self.profiles()
+
+    def profiles(self) -> None:
+        """The priority towns' profiles (对象属性) for 2026, the first year of their three-year
+        cultivation period (培育期) — what the key-town framework's yearly targets depend on."""
+        from chengzhen.assessment.models import SubjectProfile
+
+        for town_name in data.PRIORITY_TOWNS:
+            SubjectProfile.objects.create(unit=self.units[town_name], year=2026, attributes={"plan_year": "y1"})
 
     BULLETIN_MONTH = "2026-10"  # the last month the demo's reports cover
 
@@ -685,6 +694,9 @@ def fingerprint() -> str:
             "coordination", "reporter__username", "reporter_name", "submitted_at", "is_current",
             "supersedes__submitted_at"),
     }
+    from chengzhen.assessment.models import SubjectProfile
+
+    queries["subject_profile"] = SubjectProfile.objects.values_list("unit__code", "year", "attributes")
     digest = hashlib.sha256()
     for name, qs in queries.items():
         rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False) for row in qs)

@@ -26,7 +26,7 @@ from chengzhen.programmes.models import Phase, Programme, Target
 
 # The digest of the demo's data (build.fingerprint). The same value on SQLite and PostgreSQL
 # shows the data are the same on both; change it only with a deliberate change of the demo.
-FINGERPRINT = "70e47986dae8f92321e5eff940d084c50fd135d77a53af6ab29bb53e5cc66dae"
+FINGERPRINT = "fd661a47ff4c61bf031962a50c14211635081067b35b4cb4992e06f2a355071f"
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +202,14 @@ def test_logins_work(demo, client):
     assert client.login(username="lly02", password=build.PASSWORD)
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password(build.PASSWORD)
+
+
+def test_the_priority_towns_have_their_profile_for_the_key_town_framework(demo):
+    from chengzhen.assessment.models import SubjectProfile
+    from chengzhen.assessment.services import framework_of, profiles_for, resolve
+
+    fw = framework_of(resolve("ZDZ@2023"))
+    profiles = SubjectProfile.objects.filter(year=2026)
+    assert profiles.count() == 8
+    codes = list(profiles.values_list("unit__code", flat=True))
+    assert all(p["plan_year"] in fw.profile["plan_year"].values for p in profiles_for(codes, 2026).values())
