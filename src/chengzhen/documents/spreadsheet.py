@@ -142,6 +142,7 @@ def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Col
     ws._current_row = max(ws._current_row, 4)
     count = 0
     styles: list[dict] = [{} for _ in cols]  # per column: each style key's finished style
+    wrapped = [(i, col.width) for i, col in enumerate(cols) if col.kind == "multiline"]
     for count, values in enumerate(rows, start=1):
         values = (count, *values) if numbered else values
         cells = []
@@ -150,7 +151,28 @@ def write_table(ws: Worksheet, title: str, date_line: str, columns: Sequence[Col
             _write(cell, col, value, styles[c - 1])
             cells.append(cell)
         ws.append(cells)
+        lines = max((_lines(values[i], width) for i, width in wrapped), default=1)
+        if lines > 1:
+            ws.row_dimensions[count + 4].height = min(409, ROW_HEIGHT * lines)
     return count
+
+
+ROW_HEIGHT = 15  # points per line of 11-point text
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
+def _lines(value: Any, width: float) -> int:
+    """Lines a wrapped text cell needs at ``width`` (Excel's width is in narrow characters; a
+    CJK character takes two). Rows get this height written because LibreOffice shows rows of a
+    generated file at one line whatever their wrapped text (Excel re-measures them on edit only)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(1.0, width - 1)
+    total = 0
+    for part in value.split("\n"):
+        chars = len(part) + len(_WIDE.findall(part))
+        total += max(1, -(-int(chars) // int(per_line)))
+    return total
 
 
 def _style_key(col: Column, value: Any) -> tuple | None:

@@ -83,6 +83,18 @@ def test_a_table_without_grouped_columns_keeps_its_first_row(tmp_path):
     assert all(c.value is None for c in ws[4])
 
 
+def test_rows_of_wrapped_text_get_the_height_of_their_lines(tmp_path):
+    wb = Workbook()
+    cols = [Column("说明", width=11, kind="multiline"), Column("备注")]
+    write_table(wb.active, "标题", "日期", cols, [("短", "x"), ("一二三四五六七八九十", "y"), ("甲\n乙\n丙", "z")])
+    path = tmp_path / "wrapped.xlsx"
+    wb.save(path)
+    ws = load_workbook(path).active
+    assert ws.row_dimensions[5].height is None  # one line: left to the default
+    assert ws.row_dimensions[6].height == 30  # 20 narrow widths in a 10-wide column: two lines
+    assert ws.row_dimensions[7].height == 45
+
+
 def test_dates_money_and_wrapping(tmp_path):
     ws = load_workbook(build(tmp_path / "t.xlsx"))["台账"]
     start = ws["C5"]
