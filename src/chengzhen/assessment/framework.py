@@ -255,10 +255,11 @@ class Framework:
             object.__setattr__(self, "_index_cache", index)
         return index
 
-    def path_label(self, code: str) -> str:
-        """``CODE@VERSION › A 综合管理 › A01 人均公共绿地``."""
+    def path_label(self, code: str, with_framework: bool = True) -> str:
+        """``CODE@VERSION › A 综合管理 › A01 人均公共绿地`` (without the first part when asked)."""
         idx = self._index()
-        return SEP.join([self.full_name, *(f"{c} {idx[c].name}" for c in idx[code].path)])
+        parts = [f"{c} {idx[c].name}" for c in idx[code].path]
+        return SEP.join([self.full_name, *parts] if with_framework else parts)
 
     def class_label(self, profile: dict[str, str], by: tuple[str, ...]) -> str:
         """The subject's class in words, e.g. ``50–100万、南方``."""

@@ -258,8 +258,9 @@ def store_scoring(
             }
         )
     leaf_codes = list(result.leaves)
-    paths = {c: fw.path_label(c) for c in leaf_codes}
-    rule_names = {c: RULES[result.leaves[c].node.rule_type].name for c in leaf_codes}
+    paths = {c: fw.path_label(c, with_framework=False) for c in leaf_codes}  # the sheet's title names it
+    # the short name (扣分, not 扣分（每处扣 X 分，扣完为止）): the sentence beside it says the rest
+    rule_names = {c: RULES[result.leaves[c].node.rule_type].name.split("（")[0] for c in leaf_codes}
     with acting_for(user, "score_framework"), transaction.atomic():
         scoring = Scoring.objects.create(
             version=version,
@@ -418,7 +419,8 @@ def score_values_file(
         out = Path(output_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            workbook.write_ranking(out / "排名.xlsx", fw, scored.ranking)
+            by_rank = sorted(scored.ranking, key=lambda r: (r["rank"], r["subject"]))
+            workbook.write_ranking(out / "排名.xlsx", fw, by_rank)
             workbook.write_scorecards(out / "评分明细.xlsx", fw, scored.cards)
         except OSError as exc:
             raise Refused([Problem(file=str(out), reason=_("无法写入：%(error)s") % {"error": exc})]) from None
