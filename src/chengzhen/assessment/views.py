@@ -21,9 +21,9 @@ from chengzhen.org.permissions import Action, can, require
 from chengzhen.problems import Refused
 
 from . import services
-from .framework import DIRECTIONS
+from .framework import DIRECTIONS, ByClass
 from .models import Framework, FrameworkVersion
-from .rules import RULES, describe
+from .rules import RULES, describe, fmt_value
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -72,6 +72,26 @@ def _version(code: str, label: str) -> FrameworkVersion:
     return version
 
 
+PARAM_NAMES = {"target": gettext_lazy("目标值"), "floor": gettext_lazy("下限值"), "low": gettext_lazy("区间下限"),
+               "high": gettext_lazy("区间上限")}
+
+
+def _class_tables(fw, node) -> list[str]:
+    """Each class-dependent parameter in words: ``目标值：100万以上、南方 7.5平方米/人；…``."""
+    out = []
+    for name, param in node.params.items():
+        if not isinstance(param, ByClass):
+            continue
+        parts = []
+        for key, value in param.values.items():
+            label = "、".join(fw.profile[a].values.get(k, k) for a, k in zip(param.by, key.split("/"), strict=False))
+            parts.append(f"{label} {fmt_value(value, node.unit)}")
+        if param.default is not None:
+            parts.append(f"{_('其他')} {fmt_value(param.default, node.unit)}")
+        out.append(f"{PARAM_NAMES.get(name, name)}：{'；'.join(parts)}")
+    return out
+
+
 @login_required
 def framework_detail(request: HttpRequest, code: str, label: str) -> HttpResponse:
     require(request.user, Action.READ, FrameworkVersion)
@@ -88,6 +108,7 @@ def framework_detail(request: HttpRequest, code: str, label: str) -> HttpRespons
                 "direction": DIRECTIONS.get(node.direction, "") if node.is_leaf else "",
                 "rule_name": RULES[node.rule_type].name if node.rule else "",
                 "rule": describe(node.rule, node.unit) if node.rule else "",
+            "by_class": _class_tables(fw, node),
                 "formula": node.formula,
             }
         )

@@ -150,6 +150,7 @@ def test_the_pages_show_the_tree_and_let_a_supervisor_import(client, county):
     html = tree.content.decode()
     assert tree.status_code == 200 and "人均公共绿地" in html and "按对象类别取值" in html
     assert 'data-code="A01"' in html and "秦岭" in html
+    assert "50万以下、北方 8.5平方米/人" in html  # the class table in words
     xlsx = client.get("/assessment/frameworks/YLCS@2005/xlsx/")
     assert xlsx.status_code == 200
     wb = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)))
