@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -112,7 +112,10 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     def create(self, request):
         """Import a framework file; 201 when a version was created or a draft replaced, 200 when unchanged."""
-        upload = request.FILES.get("file")
+        try:
+            upload = request.FILES.get("file")
+        except (UnsupportedMediaType, ParseError):  # a body that is no readable multipart form
+            upload = None
         if upload is None:
             raise ValidationError({"file": ["缺少文件"]})
         require(request.user, Action.EDIT, FrameworkVersion)
