@@ -145,7 +145,8 @@ class RowWriter:
         self.fields = [by_attname[a] for a in attnames]
         self.attnames = list(attnames)
         self._json = {i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)}
-        self._dumps = lambda v: json.dumps(v, ensure_ascii=False)
+        # one encoder for every row: json.dumps with arguments builds a new one per call
+        self._dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
         self._conn = conn
         self.rows: list[tuple] = []
 
