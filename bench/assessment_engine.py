@@ -66,9 +66,9 @@ def framework(leaves: int = 1000):
             children.append(node)
         dims.append({"code": f"D{d}", "name": f"维度{d}", "points": regular, "children": children})
     total = sum(d["points"] for d in dims)
+    profile = {"band": {"name": "规模", "values": {"big": "大", "small": "小"}}}
     return from_dict({"code": "BENCH", "version": "1", "name": "基准测评体系", "status": "sample",
-                      "sources": ["synthetic"], "profile": {"band": {"name": "规模", "values": {"big": "大", "small": "小"}}},
-                      "total": total, "nodes": dims})
+                      "sources": ["synthetic"], "profile": profile, "total": total, "nodes": dims})
 
 
 def inputs(fw, n: int, seed: int = 7):

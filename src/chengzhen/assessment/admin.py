@@ -1,12 +1,12 @@
 """Assessment in the admin: frameworks and their versions to look at (versions are imported
-through the command, the page or the API, never edited here), subject profiles per year to
-edit, scoring runs to look at."""
+through the command, the page or the API, never edited here), subject profiles per year and
+rounds to edit, scoring runs and values to look at."""
 
 from django.contrib import admin
 
 from chengzhen.org.admin_base import ReadOnlyAdmin, ScopedAdmin
 
-from .models import Framework, FrameworkVersion, Scoring, SubjectProfile
+from .models import Framework, FrameworkVersion, Round, Scoring, SubjectProfile, Value
 
 
 @admin.register(Framework)
@@ -32,3 +32,24 @@ class SubjectProfileAdmin(ScopedAdmin):
 @admin.register(Scoring)
 class ScoringAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "kind", "subjects", "run_by", "run_at", "seconds"]
+
+
+@admin.register(Round)
+class RoundAdmin(ScopedAdmin):
+    """Rounds are set up here or with ``chengzhen round create``; scoring and publication go
+    through the round's page or the command (they freeze and notify)."""
+
+    list_display = ["code", "name", "framework_version", "status", "period_from", "period_to", "submit_by"]
+    list_filter = ["status"]
+    readonly_fields = ["status", "scoring", "published_at", "published_by"]
+    raw_id_fields = ["framework_version", "previous"]
+
+
+@admin.register(Value)
+class ValueAdmin(ReadOnlyAdmin):
+    """Values are submitted and verified through the pages, the API and the templates."""
+
+    list_display = ["round", "subject", "node", "input", "amount", "unit", "status", "source", "submitted_by",
+                    "verified_by"]
+    list_filter = ["status", "source"]
+    search_fields = ["node", "subject__name"]

@@ -29,6 +29,7 @@ import yaml
 from chengzhen.supervision.rules import load_yaml  # the project's duplicate-refusing, line-keeping YAML reader
 
 from . import units as unit_table
+from .measures import MEASURES
 from .rules import RULES
 
 CODE = re.compile(r"^[A-Z][A-Z0-9_-]{0,39}$")
@@ -71,6 +72,7 @@ NODE_KEYS = {
     "rule",
     "formula",
     "children",
+    "measure",
 }
 TEXT_FIELDS = ("data_source", "department", "evidence", "method", "note")
 DEFAULT_LEVELS = ("维度", "指标", "评分项")
@@ -165,6 +167,7 @@ class Node:
     rule: dict[str, Any] | None = None  # as written (type and parameters)
     params: dict[str, Any] = field(default_factory=dict)  # numbers converted to the node's unit; ByClass kept
     formula: Formula | None = None
+    measure: str = ""  # 平台取数: a measure of ``measures.MEASURES`` the platform fills in
     inputs: tuple[Input, ...] = ()
     children: tuple[Node, ...] = ()
     bonus: bool = False  # 加分: on top of the parent's points
@@ -717,16 +720,36 @@ class _Checker:
             points = 0.0
         if rng is not None and rtype in ("threshold", "linear"):
             self.in_range(params, rng, where, code, _line(r, "rule"))
+        measure = self.measure(r, where, code, unit, formula, inputs, plain)
         return Node(
             **common,
             points=points,
             rule=plain["rule"],
             params=params,
             formula=formula,
+            measure=measure,
             inputs=inputs,
             bonus=spec.bonus,
             awards_points=spec.awards_points,
         )
+
+    def measure(self, r: dict, where: str, code: str, unit: str, formula, inputs, plain: dict) -> str:
+        raw = r.get("measure")
+        if raw in (None, ""):
+            return ""
+        here, line = f"{where}{SEP}measure", _line(r, "measure")
+        m = MEASURES.get(str(raw))
+        if m is None:
+            self.add(here, f"未知的平台取数 {raw!r}（可用：{'、'.join(MEASURES)}）", line, code)
+            return ""
+        if formula is not None or len(inputs) != 1:
+            self.add(here, "平台取数的指标只读取一个数值，不能配计算公式或多项输入", line, code)
+            return ""
+        if unit and not unit_table.same_dimension(m.unit, unit):
+            self.add(here, f"平台取数 {m.code}（{m.name}）以“{m.unit}”计，与指标单位“{unit}”不可换算", line, code)
+            return ""
+        plain["measure"] = m.code
+        return m.code
 
     def range(self, r: dict, where: str, code: str, plain: dict) -> tuple[float | None, float | None] | None:
         raw = r.get("range")

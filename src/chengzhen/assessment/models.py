@@ -130,6 +130,8 @@ class Scoring(models.Model):
     )
     run_at = models.DateTimeField("评分时间")
     seconds = models.FloatField("用时（秒）", default=0)
+    round = models.ForeignKey("Round", models.SET_NULL, null=True, blank=True, related_name="scorings",
+                              verbose_name="考核轮次")
 
     class Meta:
         ordering = ["-run_at", "-pk"]
@@ -184,3 +186,138 @@ class IndicatorScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.node} {self.score}"
+
+
+# -- assessment rounds (考核轮次) --------------------------------------------------------------
+class RoundStatus(models.TextChoices):
+    COLLECTING = "collecting", _("填报中")
+    SCORED = "scored", _("已评分")
+    PUBLISHED = "published", _("已公布")
+
+
+class Round(TrackedModel):
+    """An assessment round (考核轮次): a framework version × a period × subjects (units), with the
+    subjects' profiles of ``year``. Scoring freezes the framework version; publication shows each
+    subject its own scorecard (everyone's when ``public``)."""
+
+    code = models.CharField("轮次代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=200)
+    framework_version = models.ForeignKey(FrameworkVersion, models.PROTECT, related_name="rounds",
+                                          verbose_name="测评体系版本")
+    programme = models.ForeignKey("programmes.Programme", models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name="取数计划", help_text="平台取数所用的工作计划（台账、亮灯）")
+    year = models.PositiveSmallIntegerField("属性年度")
+    period_from = models.DateField("考核期起")
+    period_to = models.DateField("考核期止")
+    submit_by = models.DateField("填报截止")
+    verify_by = models.DateField("核查截止", null=True, blank=True)
+    remind_days = models.PositiveSmallIntegerField("提前提醒天数", default=3)
+    public = models.BooleanField("结果公开", default=False, help_text="公布后各对象可看到全部对象的得分和排名")
+    previous = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name="上一轮")
+    status = models.CharField("状态", max_length=12, choices=RoundStatus.choices, default=RoundStatus.COLLECTING)
+    issuer = models.CharField("发文机关", max_length=100, blank=True)
+    requirements = models.TextField("下步工作要求", blank=True)
+    scoring = models.ForeignKey("Scoring", models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name="评分记录")
+    published_at = models.DateTimeField("公布时间", null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="公布人")
+
+    class Meta:
+        ordering = ["-period_to", "code"]
+        verbose_name = "考核轮次"
+        verbose_name_plural = "考核轮次"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def published(self) -> bool:
+        return self.status == RoundStatus.PUBLISHED
+
+
+class RoundSubject(TrackedModel):
+    """A unit assessed in a round (考核对象)."""
+
+    round = models.ForeignKey(Round, models.CASCADE, related_name="subjects", verbose_name="考核轮次")
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+", verbose_name="对象")
+
+    class Meta:
+        ordering = ["round_id", "unit__code"]
+        verbose_name = "考核对象"
+        verbose_name_plural = "考核对象"
+        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="round_subject_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.round.code} {self.unit}"
+
+
+class ValueStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("待核查")
+    ACCEPTED = "accepted", _("已核查")
+    RETURNED = "returned", _("已退回")
+
+
+class ValueSource(models.TextChoices):
+    PERSON = "person", _("填报")
+    PLATFORM = "platform", _("平台取数")
+
+
+class Value(TrackedModel):
+    """A measured value (考核数值) of one subject on one leaf input of a round, with its evidence.
+
+    Submitted → verified (核查) by someone other than the submitter → accepted, or returned with a
+    reason; changing an accepted value reopens it. Its history is the audit trail."""
+
+    round = models.ForeignKey(Round, models.CASCADE, related_name="values", verbose_name="考核轮次")
+    subject = models.ForeignKey("org.Unit", models.PROTECT, related_name="+", verbose_name="对象")
+    node = models.CharField("指标代码", max_length=40)
+    input = models.CharField("取值项", max_length=60, default="value")
+    amount = models.DecimalField("数值", max_digits=24, decimal_places=6)
+    unit = models.CharField("单位", max_length=30, blank=True, help_text="填报时的单位；评分时换算为指标单位")
+    status = models.CharField("状态", max_length=10, choices=ValueStatus.choices, default=ValueStatus.SUBMITTED)
+    source = models.CharField("来源", max_length=10, choices=ValueSource.choices, default=ValueSource.PERSON)
+    derivation = models.TextField("取数依据", blank=True)
+    evidence = models.TextField("佐证说明", blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="填报人")
+    submitted_at = models.DateTimeField("填报时间")
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name="核查人")
+    verified_at = models.DateTimeField("核查时间", null=True, blank=True)
+    return_reason = models.TextField("退回原因", blank=True)
+
+    class Meta:
+        ordering = ["round_id", "subject_id", "node", "input"]
+        verbose_name = "考核数值"
+        verbose_name_plural = "考核数值"
+        constraints = [models.UniqueConstraint(fields=["round", "subject", "node", "input"],
+                                               name="round_value_unique")]
+        indexes = [models.Index(fields=["round", "status"], name="round_value_status")]
+
+    def __str__(self) -> str:
+        return f"{self.round.code} {self.subject_id} {self.node}/{self.input} = {self.amount}"
+
+
+class ValueEvidence(TrackedModel):
+    """A file attached to a value as its evidence (佐证材料), checked by content and stored under a
+    generated name beside the ledger's evidence (same checks, same folder)."""
+
+    value = models.ForeignKey(Value, models.CASCADE, related_name="files", verbose_name="考核数值")
+    stored_name = models.CharField(max_length=100, unique=True, editable=False)
+    name = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name="上传人")
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        ordering = ["value_id", "uploaded_at", "pk"]
+        verbose_name = "考核佐证材料"
+        verbose_name_plural = "考核佐证材料"
+
+    def __str__(self) -> str:
+        return self.name

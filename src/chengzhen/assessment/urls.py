@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("frameworks/", views.framework_list, name="frameworks"),
     path("frameworks/<str:code>@<str:label>/", views.framework_detail, name="framework"),
     path("frameworks/<str:code>@<str:label>/<str:kind>/", views.framework_file, name="framework_file"),
+    path("", include("chengzhen.assessment.round_urls")),
 ]

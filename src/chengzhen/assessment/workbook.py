@@ -82,12 +82,13 @@ NODE_COLUMNS: tuple[tuple[Column, str | None], ...] = (
     (Column("责任部门", width=16, kind="multiline"), "department"),
     (Column("佐证材料要求", width=24, kind="multiline"), "evidence"),
     (Column("采集方式", width=10), "method"),
+    (Column("平台取数", width=16), "measure"),
     (Column("待核实", width=8), "unverified"),
     (Column("备注", width=30, kind="multiline"), "note"),
 )
 NODE_HEADER = {key: col.header for col, key in NODE_COLUMNS if key}
 NODE_HEADER["layer"] = "层级"
-TEXT_KEYS = ("data_source", "department", "evidence", "method", "note")
+TEXT_KEYS = ("data_source", "department", "evidence", "method", "measure", "note")
 DIRECTION_BY_TEXT = {**{v: k for k, v in DIRECTIONS.items()}, **{k: k for k in DIRECTIONS}}
 # a FrameworkError path's field (after the node) → the column holding it
 FIELD_COLUMN = {
@@ -107,6 +108,7 @@ FIELD_COLUMN = {
     "department": "责任部门",
     "evidence": "佐证材料要求",
     "method": "采集方式",
+    "measure": "平台取数",
     "unverified": "待核实",
     "note": "备注",
     "children": "上级代码",
@@ -373,7 +375,7 @@ def _node_rows(nodes: list[dict], parent: str, depth: int) -> Iterable[list[Any]
             _flow(n["formula"]) if "formula" in n else "",
             YES if n.get("key") else "",
             n.get("key_pass"),
-            *(n.get(k, "") for k in TEXT_KEYS[:4]),
+            *(n.get(k, "") for k in TEXT_KEYS[:5]),
             YES if n.get("unverified") else "",
             n.get("note", ""),
         ]
@@ -755,9 +757,11 @@ def write_values_template(
     path: Path | str,
     previous: dict[tuple[str, str, str], float] | None = None,
     date: dt.date | None = None,
+    skip=None,
 ) -> None:
     """The values sheet (数值填报) to fill in: one row per subject × leaf input, with the input's
-    unit; with ``previous`` a 上期数值 column after 单位."""
+    unit; with ``previous`` a 上期数值 column after 单位; ``skip(node)`` leaves leaves out (those the
+    platform fills in)."""
     cols = [
         Column(V_SUBJECT, width=12),
         Column(V_NAME, width=16),
@@ -774,6 +778,8 @@ def write_values_template(
     def rows() -> Iterable[list[Any]]:
         for subject, name in subjects:
             for node in fw.leaves():
+                if skip is not None and skip(node):
+                    continue
                 for inp in node.inputs:
                     row = [subject, name, node.code, _names_path(fw, node), _input_label(node, inp), None, inp.unit]
                     if previous is not None:

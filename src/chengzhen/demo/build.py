@@ -161,6 +161,7 @@ class Builder:
             self.reports()
             self.supervision()
             self.profiles()
+            self.assessment()
 
     def profiles(self) -> None:
         """The priority towns' profiles (对象属性) for 2026, the first year of their three-year
@@ -169,6 +170,73 @@ class Builder:
 
         for town_name in data.PRIORITY_TOWNS:
             SubjectProfile.objects.create(unit=self.units[town_name], year=2026, attributes={"plan_year": "y1"})
+
+    ROUND = "ZDZ-2026-10"
+
+    def assessment(self) -> None:
+        """One scored and published round for the key towns: 2026年1—10月重点镇建设考核 on the
+        key-town framework (ZDZ@2026), each town's values submitted by its liaison and verified by
+        duban02, the ledger and light measures gathered from the platform and verified by duban01,
+        scored and published on 2026-11-16."""
+        from django.utils import timezone
+
+        from chengzhen.assessment import rounds
+        from chengzhen.assessment.models import Value, ValueStatus
+
+        duban01, duban02 = User.objects.get(username="duban01"), User.objects.get(username="duban02")
+        towns = [self.units[name] for name in data.PRIORITY_TOWNS]
+        r = rounds.create_round(
+            duban01, code=self.ROUND, name="2026年1—10月优先发展重点镇建设考核", framework_name="ZDZ@2026",
+            unit_codes=[t.code for t in towns], year=2026, period_from=dt.date(2026, 1, 1),
+            period_to=dt.date(2026, 10, 31), submit_by=dt.date(2026, 11, 10), verify_by=dt.date(2026, 11, 13),
+            programme=Programme.objects.get(code="ZDZ2026"), issuer="云溪县城镇化工作领导小组办公室",
+            requirements="一、各镇要对照扣分项逐项分析原因，制定整改措施，于11月底前报县城镇化办。\n"
+                         "二、考核等次为不合格的镇进入整改期，整改期满仍不达标的，按规定取消优先发展重点镇资格。")
+        fw = rounds.framework(r)
+        rng = self.rng
+        for i, town in enumerate(towns):
+            strength = 0.72 + 0.3 * (len(towns) - i) / len(towns)  # the first towns do better
+            for node in fw.leaves():
+                if node.measure:
+                    continue
+                amounts = self._demo_values(node, strength, rng)
+                for inp in node.inputs:
+                    amount = amounts[inp.code]
+                    v = rounds.submit_value(self.editors[town.code], r, town, node.code, inp.code, amount,
+                                            unit=inp.unit, evidence=node.evidence or "")
+                    rounds.verify_value(duban02, v, accept=True, expected_version=v.version)
+        rounds.gather_platform_values(duban01, r)
+        for v in Value.objects.filter(round=r, status=ValueStatus.SUBMITTED):
+            rounds.verify_value(duban01, v, accept=True, expected_version=v.version)
+        rounds.score_round(duban01, r)
+        r = rounds.publish_round(duban01, rounds.round_of(r.code))
+        published = timezone.make_aware(dt.datetime(2026, 11, 16, 9, 0))
+        type(r).objects.filter(pk=r.pk).update(published_at=published)  # the demo's calendar, not today
+        self.say(f"已完成并公布考核轮次 {r.code}（{len(towns)} 个重点镇，测评体系 {r.framework_version}）。")
+
+    @staticmethod
+    def _demo_values(node, strength: float, rng) -> dict[str, Decimal]:
+        """Plausible values of one leaf for a key town: stronger towns come nearer the targets."""
+        rule = node.rule_type
+        if rule == "veto":
+            return {"count": Decimal(0)}
+        if rule == "bonus":
+            return {"count": Decimal(rng.randint(0, 3) if strength > 0.8 else rng.randint(0, 1))}
+        if rule == "deduction":
+            return {"count": Decimal(rng.randint(0, 2) if strength > 0.8 else rng.randint(1, 5))}
+        target = node.params.get("target", node.params.get("full_at", 100.0))
+        if hasattr(target, "values"):  # by class: the first year's
+            target = target.values.get("y1", next(iter(target.values.values())))
+        if rule == "steps":
+            target = node.params["steps"][0][0]
+        value = float(target) * min(1.05, strength * rng.uniform(0.85, 1.1))
+        if node.unit == "%":
+            value = min(value, 100.0)
+        if node.formula is not None:
+            denominator = Decimal(rng.randint(20, 60) * 100)
+            numerator = denominator * Decimal(f"{value:.4f}") / Decimal(str(node.formula.scale))
+            return {"numerator": numerator.quantize(Decimal("0.01")), "denominator": denominator}
+        return {node.inputs[0].code: Decimal(f"{value:.2f}")}
 
     BULLETIN_MONTH = "2026-10"  # the last month the demo's reports cover
 
@@ -694,9 +762,14 @@ def fingerprint() -> str:
             "coordination", "reporter__username", "reporter_name", "submitted_at", "is_current",
             "supersedes__submitted_at"),
     }
-    from chengzhen.assessment.models import SubjectProfile
+    from chengzhen.assessment.models import SubjectProfile, SubjectScore, Value
 
     queries["subject_profile"] = SubjectProfile.objects.values_list("unit__code", "year", "attributes")
+    queries["round_value"] = Value.objects.values_list("round__code", "subject__code", "node", "input", "amount",
+                                                       "unit", "status", "source", "submitted_by__username",
+                                                       "verified_by__username")
+    queries["subject_score"] = SubjectScore.objects.values_list("scoring__label", "subject", "total", "grade", "rank",
+                                                                "vetoed", "prerequisite_failed")
     digest = hashlib.sha256()
     for name, qs in queries.items():
         rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False) for row in qs)

@@ -39,6 +39,13 @@ leaders and inspectors covering the programme and recorded by supervisors (any k
 inspectors (investigations by deputies and members only). A rectification is a ledger task
 of its unit (unit editors see their own there); accountability records (表扬, 通报批评, 约谈,
 调整) are records addressed to a unit, like letters.
+
+Assessment: frameworks and subject profiles are read by anyone holding a role and changed by
+supervisors and administrators (like rule sets); trial scorings are theirs alone. A round's
+values are read by anyone covering the subject, reported by unit liaisons and supervisors
+covering it and verified by supervisors covering it (never by their own submitter); a
+scorecard is seen by supervisors always, and after publication by the subject's own people
+and leaders covering it — by everyone holding a role when the round is public.
 """
 
 from __future__ import annotations
@@ -254,3 +261,37 @@ def may_require_rectification(grants: Iterable[Grant], programme_id: int, kind: 
                 and g.covers_unit(unit_path)):
             return True
     return False
+
+
+# Assessment rounds (考核轮次). A round's values are read by anyone whose grant covers the
+# subject; reported (填报) by unit liaisons and supervisors covering it; verified (核查, EDIT)
+# by supervisors covering it. Scorecards: supervisors and administrators always; after
+# publication the subject's own people (their grant covers it) and leaders covering it, and
+# everyone holding a role when the round is public.
+VALUE_RULES: dict[str, frozenset[Action]] = {
+    SUPERVISOR: frozenset({Action.READ, Action.REPORT, Action.EDIT}),
+    UNIT_EDITOR: frozenset({Action.READ, Action.REPORT}),
+    LEADER: frozenset({Action.READ}),
+    INSPECTOR: frozenset(),
+}
+
+
+def may_on_value(grants: Iterable[Grant], action: Action, subject_path: str) -> bool:
+    """May a person do ``action`` on a value of the subject at ``subject_path``?"""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if action in VALUE_RULES.get(g.role, frozenset()) and g.covers_unit(subject_path):
+            return True
+    return False
+
+
+def may_see_scorecard(grants: Iterable[Grant], subject_path: str, *, published: bool, public: bool) -> bool:
+    grants = list(grants)
+    if any(g.role == ADMIN or (g.role == SUPERVISOR and g.covers_unit(subject_path)) for g in grants):
+        return True
+    if not published:
+        return False
+    if public and grants:
+        return True
+    return any(g.role in (UNIT_EDITOR, LEADER) and g.covers_unit(subject_path) for g in grants)

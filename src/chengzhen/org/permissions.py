@@ -21,6 +21,7 @@ from .access import (
     PROGRAMME_RULES,
     SUPERVISOR,
     UNIT_RECORD_RULES,
+    VALUE_RULES,
     Action,
     Grant,
     TaskScope,
@@ -34,6 +35,7 @@ from .access import (
     may_on_some_task,
     may_on_task,
     may_on_unit_record,
+    may_on_value,
     may_read_directory,
     task_reach,
 )
@@ -96,6 +98,8 @@ RULE_RECORDS = frozenset({"ruleset", "rulesetversion", "calendarday"})
 # trial scorings are the supervisors' own work
 ASSESSMENT_RULE_RECORDS = frozenset({"framework", "frameworkversion", "subjectprofile"})
 ASSESSMENT_SCORING_RECORDS = frozenset({"scoring", "subjectscore", "indicatorscore"})
+ASSESSMENT_ROUND_RECORDS = frozenset({"round", "roundsubject"})
+ASSESSMENT_VALUE_RECORDS = frozenset({"value", "valueevidence"})
 SUPERVISION_PROGRAMME_RECORDS = frozenset({"bulletinsetting"})
 INSPECTION_RECORDS = frozenset({"inspection", "inspectionlink", "inspectionphoto"})
 
@@ -115,7 +119,8 @@ def _task_of(obj):
 def record_kind(model) -> str:
     """"task" for records owned by a task, "programme" for programme records, "unit" for
     records addressed to a unit in a programme, "rules" for light rules, the calendar and
-    indicator frameworks, "scoring" for trial scorings, "bulletin" for bulletins,
+    indicator frameworks and rounds, "scoring" for trial scorings, "value" for a round's values
+    and their evidence, "bulletin" for bulletins,
     "inspection" for inspections and their links and photos,
     else ""."""
     name = model._meta.model_name
@@ -141,6 +146,10 @@ def record_kind(model) -> str:
             return "rules"
         if name in ASSESSMENT_SCORING_RECORDS:
             return "scoring"
+        if name in ASSESSMENT_ROUND_RECORDS:
+            return "rules"  # a round is read by every role and set up by supervisors
+        if name in ASSESSMENT_VALUE_RECORDS:
+            return "value"
     return ""
 
 
@@ -172,6 +181,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
             return may_on_rules(grants, action)
         if kind == "scoring":
             return may_on_rules(grants, Action.EDIT)
+        if kind == "value":
+            return is_admin(grants) or any(action in VALUE_RULES.get(g.role, frozenset()) for g in grants)
         if kind == "bulletin":
             return is_admin(grants) or any(
                 g.role == SUPERVISOR if action == Action.EDIT else action == Action.READ
@@ -198,6 +209,9 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
         return may_on_rules(grants, action)
     if kind == "scoring":
         return may_on_rules(grants, Action.EDIT)
+    if kind == "value":
+        value = getattr(obj, "value", None) or obj  # evidence belongs to a value
+        return may_on_value(grants, action, value.subject.path)
     if kind == "bulletin":
         return may_on_bulletin(grants, action, obj.programme_id, obj.status == "issued")
     if kind == "inspection":
@@ -255,6 +269,13 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         return qs if may_on_rules(grants, action) else qs.none()
     if kind == "scoring":
         return qs if may_on_rules(grants, Action.EDIT) else qs.none()
+    if kind == "value":
+        prefix = "value__" if qs.model._meta.model_name == "valueevidence" else ""
+        condition = Q(pk__in=[])
+        for g in grants:
+            if action in VALUE_RULES.get(g.role, frozenset()):
+                condition |= Q(**{f"{prefix}subject_id__in": subtree_units(g.unit_path)})
+        return qs.filter(condition)
     if kind in ("bulletin", "inspection"):
         return qs.filter(_programme_record_condition(grants, action, kind, qs.model))
     if kind == "programme":

@@ -152,3 +152,13 @@ def test_bonus_points_must_equal_the_cap():
     assert any("加分项的分值应等于加分上限 5" in line for line in refused(text))
     fw = load_framework(text.replace("points: 4, unit: 项", "points: 5, unit: 项"))
     assert fw.node("P").bonus and fw.total == 20  # bonus outside the declared total
+
+
+def test_a_platform_measure_must_be_known_and_of_a_compatible_unit():
+    text = GOOD.replace('rule: {type: linear, floor: 30, target: 35}}',
+                        'measure: ledger.completion_rate, rule: {type: linear, floor: 30, target: 35}}')
+    assert load_framework(text).node("A1").measure == "ledger.completion_rate"
+    assert any("未知的平台取数 'ledger.nope'" in line for line in refused(text.replace("ledger.completion_rate",
+                                                                                       "ledger.nope")))
+    lines = refused(text.replace("ledger.completion_rate", "supervision.deductions"))
+    assert any("以“处”计，与指标单位“%”不可换算" in line for line in lines), lines

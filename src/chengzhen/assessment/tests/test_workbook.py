@@ -183,7 +183,7 @@ def test_framework_sheet_layout(fw, tmp_path: Path):
     ws = wb["测评体系"]
     assert ws.cell(1, 1).value == "测试体系（TEST-1@2024.1）"
     assert ws.cell(2, 1).value == "完整性：示例；导出日期 2024-05-06"
-    assert [ws.cell(3, c).value for c in range(1, 22)] == [
+    assert [ws.cell(3, c).value for c in range(1, 23)] == [
         "序号",
         "代码",
         "上级代码",
@@ -203,10 +203,11 @@ def test_framework_sheet_layout(fw, tmp_path: Path):
         "责任部门",
         "佐证材料要求",
         "采集方式",
+        "平台取数",
         "待核实",
         "备注",
     ]
-    row = [ws.cell(ROW["A01"], c).value for c in range(1, 22)]
+    row = [ws.cell(ROW["A01"], c).value for c in range(1, 23)]
     assert row == [
         2,
         "A01",
@@ -227,6 +228,7 @@ def test_framework_sheet_layout(fw, tmp_path: Path):
         "园林局",
         "=台账",
         "材料审核",
+        None,
         "是",
         "第一行\n第二行",
     ]
@@ -287,10 +289,10 @@ def test_framework_rows_in_any_order_and_blank_rows(fw, tmp_path: Path):
     path = framework_file(fw, tmp_path)
     wb = openpyxl.load_workbook(path)
     ws = wb["测评体系"]
-    ws.move_range(f"A{ROW['C']}:U{ROW['C']}", rows=3)  # C below its child, after two blank rows
+    ws.move_range(f"A{ROW['C']}:V{ROW['C']}", rows=3)  # C below its child, after two blank rows
     wb.save(path)
     assert W.read_framework(path) == fw.as_dict()
-    ws.move_range(f"A{ROW['A01']}:U{ROW['A01']}", rows=ROW["C.01"] + 5 - ROW["A01"])  # A01 last of all
+    ws.move_range(f"A{ROW['A01']}:V{ROW['A01']}", rows=ROW["C.01"] + 5 - ROW["A01"])  # A01 last of all
     wb.save(path)
     children = W.read_framework(path)["nodes"][0]["children"]
     assert [c["code"] for c in children] == ["A02", "A01"]

@@ -1,0 +1,415 @@
+"""Assessment round pages (考核轮次): the list, the progress board with 平台取数 / 评分 / 公布, a
+subject's to-do (填报 with evidence, the Excel template), the verifier's queue (核查), the
+scorecard and the ranking, and the downloads. Thin shells over ``rounds`` (every action and its
+checks) and the permission function: every refusal is shown as a message."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from decimal import InvalidOperation
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from chengzhen.ledger.services import StaleEdit
+from chengzhen.ledger.views import MultipleFileField
+from chengzhen.org.access import ADMIN, LEADER, SUPERVISOR
+from chengzhen.org.models import Unit
+from chengzhen.org.permissions import Action, can, grants_for
+from chengzhen.problems import Refused
+
+from . import rounds
+from .measures import MEASURES
+from .models import Round, RoundStatus, RoundSubject, Value, ValueEvidence
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TOO_LARGE = gettext_lazy("%(value)s：数值过大，无法保存（整数部分最多 18 位）")
+
+
+# ---- who sees what (the permission function's answers, combined as the pages need them) -------
+
+def oversees(user) -> bool:
+    """Supervisors, administrators and leaders: the rounds' progress boards (as ``visible_rounds``
+    shows them every round)."""
+    return any(g.role in (ADMIN, SUPERVISOR, LEADER) for g in grants_for(user))
+
+
+def may_rank(user, r: Round) -> bool:
+    """The ranking: supervisors and administrators always; after publication leaders, and
+    everyone when the round is public."""
+    if can(user, Action.EDIT, Round):
+        return True
+    return r.published and (r.public or any(g.role == LEADER for g in grants_for(user)))
+
+
+def may_download(user, r: Round, kind: str) -> bool:
+    """The ranking (.xlsx) goes with the ranking; the report (.docx, the 考核结果通报 addressed to
+    the subjects) also to a subject's people once published."""
+    if may_rank(user, r):
+        return True
+    if kind != "docx" or not r.published:
+        return False
+    return any(rounds.may_see(user, r, u) for u in rounds.subjects_of(r))
+
+
+def reporting_units(user, r: Round) -> list[Unit]:
+    """The round's subjects the person may report values for."""
+    return [u for u in rounds.subjects_of(r) if can(user, Action.REPORT, Value(subject=u))]
+
+
+def change_text(change: int | None, previous_rank: int | None, has_previous: bool) -> str:
+    """排名变化: ↑n, ↓n, 持平, 新参评 (no previous scored round: —)."""
+    if not has_previous:
+        return "—"
+    if previous_rank is None or change is None:
+        return _("新参评")
+    if change > 0:
+        return f"↑{change}"
+    if change < 0:
+        return f"↓{-change}"
+    return _("持平")
+
+
+def has_previous(r: Round) -> bool:
+    return bool(r.previous_id and r.previous.scoring_id)
+
+
+# ---- lookups ---------------------------------------------------------------------------------
+
+def _round(request: HttpRequest, code: str) -> Round:
+    """A round the person sees, else 404."""
+    if "\x00" in code or not rounds.visible_rounds(request.user).filter(code=code).exists():
+        raise Http404(_("没有该考核轮次"))
+    return rounds.round_of(code)
+
+
+def _subject(r: Round, unit_code: str) -> Unit:
+    """One of the round's subjects, else 404."""
+    link = None
+    if "\x00" not in unit_code:
+        link = RoundSubject.objects.filter(round=r, unit__code=unit_code).select_related("unit").first()
+    if link is None:
+        raise Http404(_("该单位不是本轮考核对象"))
+    return link.unit
+
+
+def _say(request: HttpRequest, exc: Exception) -> None:
+    """A refusal as messages: each problem of a Refused, else the exception's text."""
+    if isinstance(exc, Refused):
+        for p in exc.problems:
+            messages.error(request, str(p))
+    else:
+        messages.error(request, str(exc) or _("无权执行该操作"))
+
+
+def _version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("expected_version", ""))
+    except ValueError:
+        return -1  # unreadable: refused as stale by the service
+
+
+# ---- 1. the rounds ---------------------------------------------------------------------------
+
+@login_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    board = oversees(user)
+    items = []
+    for r in rounds.visible_rounds(user).select_related("previous").order_by("-period_to", "code"):
+        mine = [] if board else reporting_units(user, r)
+        cards = [] if board or r.scoring_id is None else [u for u in mine if rounds.may_see(user, r, u)]
+        items.append({"round": r, "mine": mine, "cards": cards, "board": board,
+                      "queue": can(user, Action.EDIT, Value), "ranking": r.scoring_id and may_rank(user, r)})
+    return render(request, "assessment/rounds.html", {"items": items})
+
+
+# ---- 2. the progress board and its actions ---------------------------------------------------
+
+@login_required
+def round_board(request: HttpRequest, code: str) -> HttpResponse:
+    r = _round(request, code)
+    if not oversees(request.user):
+        mine = reporting_units(request.user, r)
+        if mine:
+            return redirect("assessment:todo", code=r.code, unit_code=mine[0].code)
+        raise PermissionDenied(_("进度看板仅供督查、管理和领导查看"))
+    rows = rounds.progress(r)
+    for row in rows:
+        row["todo"] = can(request.user, Action.REPORT, Value(subject=row["unit"]))
+        row["card"] = r.scoring_id is not None and rounds.may_see(request.user, r, row["unit"])
+    totals = {k: sum(row[k] for row in rows) for k in ("expected", "submitted", "accepted", "returned", "missing")}
+    return render(request, "assessment/round.html", {
+        "r": r, "rows": rows, "totals": totals, "can_edit": can(request.user, Action.EDIT, Round),
+        "queue": can(request.user, Action.EDIT, Value), "ranking": r.scoring_id and may_rank(request.user, r),
+        "downloads": r.scoring_id is not None and may_download(request.user, r, "xlsx"),
+    })
+
+
+def _board_action(request: HttpRequest, code: str, act) -> HttpResponse:
+    r = _round(request, code)
+    try:
+        done = act(r)
+    except (Refused, StaleEdit, PermissionDenied) as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("assessment:round", code=r.code)
+
+
+@login_required
+@require_POST
+def round_gather(request: HttpRequest, code: str) -> HttpResponse:
+    def act(r):
+        c = rounds.gather_platform_values(request.user, r)
+        return _("平台取数完成：新增 %(new)s 项，更新 %(changed)s 项，未变 %(unchanged)s 项，无法计算 %(none)s 项；"
+                 "取得的数值待核查。") % {k: c.get(k, 0) for k in ("new", "changed", "unchanged", "none")}
+    return _board_action(request, code, act)
+
+
+@login_required
+@require_POST
+def round_score(request: HttpRequest, code: str) -> HttpResponse:
+    def act(r):
+        scored = rounds.score_round(request.user, r)
+        return _("已评分：%(n)s 个考核对象（按已核查的数值），测评体系版本已冻结。") % {"n": scored.scoring.subjects}
+    return _board_action(request, code, act)
+
+
+@login_required
+@require_POST
+def round_publish(request: HttpRequest, code: str) -> HttpResponse:
+    def act(r):
+        rounds.publish_round(request.user, r, expected_version=_version(request))
+        return _("已公布：各考核对象可查看本单位的评分明细。")
+    return _board_action(request, code, act)
+
+
+@login_required
+def round_report(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    if kind not in ("docx", "xlsx"):
+        raise Http404
+    r = _round(request, code)
+    if not may_download(request.user, r, kind):
+        raise PermissionDenied(_("无权下载本轮考核结果"))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            docx, xlsx = rounds.report_files(r, tmp)
+            path = docx if kind == "docx" else xlsx
+            data, name = path.read_bytes(), path.name
+    except Refused as exc:
+        _say(request, exc)
+        return redirect("assessment:rounds")
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=name,
+                        content_type=DOCX if kind == "docx" else XLSX)
+
+
+# ---- 3. a subject's to-do --------------------------------------------------------------------
+
+class ValueForm(forms.Form):
+    node = forms.CharField(label=gettext_lazy("指标"), max_length=40)
+    input = forms.CharField(label=gettext_lazy("取值项"), max_length=60)
+    amount = forms.CharField(label=gettext_lazy("数值"), max_length=40)
+    unit = forms.CharField(label=gettext_lazy("单位"), max_length=30, required=False)
+    evidence = forms.CharField(label=gettext_lazy("佐证说明"), max_length=5000, required=False)
+    expected_version = forms.IntegerField(required=False)
+    files = MultipleFileField(label=gettext_lazy("佐证材料"), required=False)
+
+
+class TemplateForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("填好的数值填报表（.xlsx）"))
+
+
+def _todo_subject(request: HttpRequest, code: str, unit_code: str) -> tuple[Round, Unit]:
+    r = _round(request, code)
+    unit = _subject(r, unit_code)
+    if not can(request.user, Action.REPORT, Value(subject=unit)):
+        raise PermissionDenied(_("%(user)s 无权填报 %(unit)s 的考核数值") % {"user": request.user, "unit": unit})
+    return r, unit
+
+
+@login_required
+def todo(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    r, unit = _todo_subject(request, code, unit_code)
+    posted, status = {}, 200
+    if request.method == "POST":
+        form = ValueForm(request.POST, request.FILES)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                for e in errors:
+                    messages.error(request, f"{label}：{e}" if label else e)
+            status = 400
+        else:
+            d = form.cleaned_data
+            try:
+                value = rounds.submit_value(
+                    request.user, r, unit, d["node"], d["input"], d["amount"], unit=d["unit"],
+                    evidence=d["evidence"], files=[(f.name, f.read()) for f in d["files"]],
+                    expected_version=d["expected_version"])
+            except (Refused, StaleEdit) as exc:
+                _say(request, exc)
+                posted, status = {(d["node"], d["input"]): d}, 400
+            except InvalidOperation:  # workaround: rounds._check_amount lets through what does not fit the column
+                messages.error(request, TOO_LARGE % {"value": d["amount"]})
+                posted, status = {(d["node"], d["input"]): d}, 400
+            else:
+                fw = rounds.framework(r)
+                messages.success(request, _("已报送 %(path)s：%(amount)s %(unit)s，待核查。") % {
+                    "path": fw.path_label(value.node, with_framework=False), "amount": d["amount"],
+                    "unit": value.unit})
+                return redirect(reverse("assessment:todo", args=[r.code, unit.code]) + f"#v{value.pk}")
+    fw = rounds.framework(r)
+    rows = []
+    for row in rounds.todo(r, unit):
+        measure = MEASURES.get(row.node.measure) if row.node.measure else None
+        rows.append({"row": row, "path": fw.path_label(row.node.code, with_framework=False),
+                     "measure": measure, "files": list(row.value.files.all()) if row.value else [],
+                     "posted": posted.get((row.node.code, row.input_code))})
+    return render(request, "assessment/todo.html", {
+        "r": r, "unit": unit, "rows": rows, "open": r.status == RoundStatus.COLLECTING,
+        "card": r.scoring_id is not None and rounds.may_see(request.user, r, unit),
+    }, status=status)
+
+
+@login_required
+def todo_template(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    r, unit = _todo_subject(request, code, unit_code)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = rounds.write_template(r, unit, Path(tmp) / "template.xlsx")
+        data = path.read_bytes()
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=f"{r.code}-{unit.code}-数值填报.xlsx",
+                        content_type=XLSX)
+
+
+@login_required
+@require_POST
+def todo_import(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    r, unit = _todo_subject(request, code, unit_code)
+    form = TemplateForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请选择填好的数值填报表（.xlsx）"))
+        return redirect("assessment:todo", code=r.code, unit_code=unit.code)
+    upload = form.cleaned_data["file"]
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        try:
+            n = rounds.import_template(request.user, r, unit, tmp.name, upload.name)
+        except (Refused, StaleEdit) as exc:
+            _say(request, exc)
+        except InvalidOperation:  # workaround, as in ``todo``
+            messages.error(request, TOO_LARGE % {"value": upload.name})
+        else:
+            messages.success(request, _("已从 %(name)s 报送 %(n)s 项数值，待核查。") % {"name": upload.name, "n": n})
+    return redirect("assessment:todo", code=r.code, unit_code=unit.code)
+
+
+# ---- 4. the verifier's queue -----------------------------------------------------------------
+
+@login_required
+def queue(request: HttpRequest, code: str) -> HttpResponse:
+    r = _round(request, code)
+    if not can(request.user, Action.EDIT, Value):
+        raise PermissionDenied(_("核查队列仅供督查人员查看"))
+    if request.method == "POST":
+        return _verify(request, r)
+    fw = rounds.framework(r)
+    page = Paginator(rounds.queue(request.user, r), 100).get_page(request.GET.get("page"))
+    items = [{"value": v, "path": fw.path_label(v.node, with_framework=False), "files": list(v.files.all())}
+             for v in page.object_list]
+    return render(request, "assessment/queue.html", {"r": r, "page": page, "items": items,
+                                                     "open": r.status == RoundStatus.COLLECTING})
+
+
+def _verify(request: HttpRequest, r: Round) -> HttpResponse:
+    try:
+        pk = int(request.POST.get("value", ""))
+    except ValueError:
+        raise Http404 from None
+    value = rounds.values_for(request.user, r).filter(pk=pk).first()
+    if value is None:
+        raise Http404
+    accept = request.POST.get("decision") == "accept"
+    fw = rounds.framework(r)
+    what = f"{value.subject.short_name or value.subject.name} {fw.path_label(value.node, with_framework=False)}"
+    try:
+        rounds.verify_value(request.user, value, accept=accept, expected_version=_version(request),
+                            reason=request.POST.get("reason", ""))
+    except (Refused, StaleEdit, PermissionDenied) as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, (_("已核查：%(what)s") if accept else _("已退回：%(what)s")) % {"what": what})
+    target = reverse("assessment:queue", args=[r.code])
+    page = request.POST.get("page", "")
+    return redirect(target + (f"?page={page}" if page.isdigit() else ""))
+
+
+@login_required
+def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A value's evidence file, to those who may read the value only, always as a download."""
+    from chengzhen.ledger.services import evidence_path
+
+    item = ValueEvidence.objects.select_related("value__subject").filter(pk=pk).first()
+    if item is None or not can(request.user, Action.READ, item):
+        raise Http404
+    path = evidence_path(item.stored_name)
+    if not path.exists():
+        raise Http404
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=item.name, content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---- 5. a scorecard, 6. the ranking ----------------------------------------------------------
+
+@login_required
+def scorecard(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
+    r = _round(request, code)
+    unit = _subject(r, unit_code)
+    if not rounds.may_see(request.user, r, unit):
+        raise Http404(_("没有可查看的评分明细"))
+    card = rounds.scorecard(r, unit)
+    rows = []
+    if card is not None:
+        for row in card["rows"]:
+            rows.append({**row, "indent": row["node"].depth - 1})
+        result = card["result"]
+        change = None if card["previous_rank"] is None else card["previous_rank"] - result.rank
+        card["change"] = change_text(change, card["previous_rank"], has_previous(r))
+    return render(request, "assessment/scorecard.html", {
+        "r": r, "unit": unit, "card": card, "rows": rows, "has_previous": has_previous(r),
+        "ranking": r.scoring_id and may_rank(request.user, r), "report": may_download(request.user, r, "docx"),
+        "todo": can(request.user, Action.REPORT, Value(subject=unit)),
+    })
+
+
+@login_required
+def ranking(request: HttpRequest, code: str) -> HttpResponse:
+    r = _round(request, code)
+    if not may_rank(request.user, r):
+        raise PermissionDenied(_("本轮排名尚未公布或不公开"))
+    rows = rounds.ranking(r)
+    units = {u.code: u for u in rounds.subjects_of(r)}
+    prev = has_previous(r)
+    for row in rows:
+        unit = units.get(row["subject"])
+        row["change_text"] = change_text(row["change"], row["previous_rank"], prev)
+        row["card"] = unit is not None and rounds.may_see(request.user, r, unit)
+    return render(request, "assessment/ranking.html", {
+        "r": r, "rows": rows, "has_previous": prev,
+        "downloads": r.scoring_id is not None and may_download(request.user, r, "xlsx")})
