@@ -140,6 +140,9 @@ def _check_amount(fw: Framework, node: Node, inp, amount, unit: str) -> tuple[De
             raise InvalidOperation
     except (InvalidOperation, ValueError):
         raise Refused([Problem(column="amount", reason=_("%(value)r 不是数值") % {"value": amount})]) from None
+    if abs(value) >= Decimal(10) ** 18:  # the column keeps 18 integer digits
+        raise Refused([Problem(column="amount", reason=_("%(value)s：数值过大，无法保存（整数部分最多 18 位）") % {
+            "value": amount})])
     unit = (unit or "").strip() or inp.unit
     try:
         std = unit_table.convert(value, unit, inp.unit) if inp.unit else value

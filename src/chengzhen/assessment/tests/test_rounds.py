@@ -106,6 +106,8 @@ def test_a_town_submits_only_its_own_and_only_what_people_fill_in(county, round_
     assert v.unit == "元"
     with pytest.raises(Refused, match="10000"):
         rounds.submit_value(county.users["editor_a"], round_, county.units["town_a"], "A2", "value", "30000000")
+    with pytest.raises(Refused, match="数值过大"):  # a leaf without a range still fits the column
+        rounds.submit_value(county.users["editor_a"], round_, county.units["town_a"], "A1", "value", "1e30")
     assert list(rounds.values_for(county.users["editor_b"], round_)) == []
 
 
