@@ -5,8 +5,6 @@ import a YAML or Excel file (supervisors), download it as .yaml or .xlsx. A refu
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +15,7 @@ from rest_framework.exceptions import NotFound, ParseError, UnsupportedMediaType
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from chengzhen.documents.files import upload_on_disk
 from chengzhen.org.permissions import Action, require
 
 from . import services
@@ -119,11 +118,8 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if upload is None:
             raise ValidationError({"file": ["缺少文件"]})
         require(request.user, Action.EDIT, FrameworkVersion)
-        with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as tmp:
-            for chunk in upload.chunks():
-                tmp.write(chunk)
-            tmp.flush()
-            imported = services.import_framework_file(request.user, tmp.name, upload.name)
+        with upload_on_disk(upload) as path:
+            imported = services.import_framework_file(request.user, path, upload.name)
         code = status.HTTP_200_OK if imported.outcome == "unchanged" else status.HTTP_201_CREATED
         return Response({**VersionSerializer(imported.version).data, "outcome": imported.outcome}, status=code)
 
@@ -134,10 +130,7 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["get"], url_path="file/(?P<kind>yaml|xlsx)", url_name="file")
     def file(self, request, name=None, kind="yaml"):
         version = self.get_object()
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / f"framework.{kind}"
-            services.export_framework(str(version), out)
-            data = out.read_bytes()
+        data = services.framework_bytes(version, kind)
         return FileResponse(io.BytesIO(data), as_attachment=True, filename=f"{version}.{kind}")
 
 

@@ -6,8 +6,6 @@ unless the caller may see it) and the ranking. Thin shells over ``rounds``: refu
 
 from __future__ import annotations
 
-from decimal import InvalidOperation
-
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +22,7 @@ from chengzhen.org.permissions import Action, restrict
 
 from . import rounds
 from .models import Round, RoundSubject, Value, ValueEvidence
-from .round_views import TOO_LARGE, change_text, has_previous, may_rank, oversees
+from .round_views import change_text, has_previous, may_rank, oversees
 
 CODE = r"[0-9A-Za-z_-]{1,40}"
 UNIT = r"[0-9A-Za-z_-]{1,32}"
@@ -211,14 +209,11 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         unit = Unit.objects.filter(code=d["subject"]).first()
         if unit is None:
             raise ValidationError({"subject": _("没有代码为 %(code)s 的单位") % {"code": d["subject"]}})
-        node, inp = rounds._leaf_input(rounds.framework(r), d["node"], d["input"])
+        node, inp = rounds.leaf_input(rounds.framework(r), d["node"], d["input"])
         existing = rounds.values_for(request.user, r, unit).filter(node=node.code, input=inp.code).exists()
         version = expected_version(request) if existing else None
-        try:
-            value = rounds.submit_value(request.user, r, unit, node.code, inp.code, d["amount"], unit=d["unit"],
-                                        evidence=d["evidence"], expected_version=version)
-        except InvalidOperation:  # workaround: rounds._check_amount lets through what does not fit the column
-            raise ValidationError({"amount": str(TOO_LARGE % {"value": d["amount"]})}) from None
+        value = rounds.submit_value(request.user, r, unit, node.code, inp.code, d["amount"], unit=d["unit"],
+                                    evidence=d["evidence"], expected_version=version)
         value = Value.objects.select_related("round", "subject", "submitted_by", "verified_by").get(pk=value.pk)
         return Response(ValueSerializer(value).data, status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
                         headers={"ETag": etag(value.version)})

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-from decimal import InvalidOperation
 from pathlib import Path
 
 from django import forms
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from chengzhen.documents.files import upload_on_disk
 from chengzhen.ledger.services import StaleEdit
 from chengzhen.ledger.views import MultipleFileField
 from chengzhen.org.access import ADMIN, LEADER, SUPERVISOR
@@ -35,7 +35,6 @@ from .models import Round, RoundStatus, RoundSubject, Value, ValueEvidence
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TOO_LARGE = gettext_lazy("%(value)s：数值过大，无法保存（整数部分最多 18 位）")
 
 
 # ---- who sees what (the permission function's answers, combined as the pages need them) -------
@@ -262,9 +261,6 @@ def todo(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
             except (Refused, StaleEdit) as exc:
                 _say(request, exc)
                 posted, status = {(d["node"], d["input"]): d}, 400
-            except InvalidOperation:  # workaround: rounds._check_amount lets through what does not fit the column
-                messages.error(request, TOO_LARGE % {"value": d["amount"]})
-                posted, status = {(d["node"], d["input"]): d}, 400
             else:
                 fw = rounds.framework(r)
                 messages.success(request, _("已报送 %(path)s：%(amount)s %(unit)s，待核查。") % {
@@ -303,16 +299,11 @@ def todo_import(request: HttpRequest, code: str, unit_code: str) -> HttpResponse
         messages.error(request, _("请选择填好的数值填报表（.xlsx）"))
         return redirect("assessment:todo", code=r.code, unit_code=unit.code)
     upload = form.cleaned_data["file"]
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-        tmp.flush()
+    with upload_on_disk(upload) as path:
         try:
-            n = rounds.import_template(request.user, r, unit, tmp.name, upload.name)
+            n = rounds.import_template(request.user, r, unit, path, upload.name)
         except (Refused, StaleEdit) as exc:
             _say(request, exc)
-        except InvalidOperation:  # workaround, as in ``todo``
-            messages.error(request, TOO_LARGE % {"value": upload.name})
         else:
             messages.success(request, _("已从 %(name)s 报送 %(n)s 项数值，待核查。") % {"name": upload.name, "n": n})
     return redirect("assessment:todo", code=r.code, unit_code=unit.code)

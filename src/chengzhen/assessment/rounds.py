@@ -117,7 +117,7 @@ def visible_rounds(user):
 
 # ---- values ------------------------------------------------------------------------------------
 
-def _leaf_input(fw: Framework, code: str, input_code: str) -> tuple[Node, object]:
+def leaf_input(fw: Framework, code: str, input_code: str) -> tuple[Node, object]:
     try:
         node = fw.node(code)
     except KeyError:
@@ -178,7 +178,7 @@ def submit_value(user, r: Round, subject: Unit, node_code: str, input_code: str,
     _open(r)
     _subject_in_round(r, subject)
     fw = framework(r)
-    node, inp = _leaf_input(fw, node_code, input_code)
+    node, inp = leaf_input(fw, node_code, input_code)
     if node.measure:
         raise Refused([Problem(column="node", reason=_("%(path)s 由平台取数，不能手工填报") % {
             "path": fw.path_label(node.code)})])
@@ -487,51 +487,60 @@ def publish_round(user, r: Round, *, expected_version: int | None = None) -> Rou
     return current
 
 
-def _notify_published(r: Round) -> None:
+def _liaisons(r: Round) -> list[tuple[str, int]]:
+    """(unit path, user id) of the liaisons (联络员) who may hear of the round: active, and — when
+    their membership names programmes — covering the round's programme."""
     from chengzhen.org.models import Membership
+
+    out = []
+    for m in (Membership.objects.filter(role="unit_editor", user__is_active=True).select_related("unit")
+              .prefetch_related("programme_links")):
+        programmes = {link.programme_id for link in m.programme_links.all()}
+        if not programmes or r.programme_id in programmes:
+            out.append((m.unit.path, m.user_id))
+    return out
+
+
+def _tell(liaisons: list[tuple[str, int]], unit: Unit, cause: str, title: str, body: str, url: str) -> int:
+    """One notification per liaison covering ``unit`` and ``cause`` (sent once); how many were new."""
     from chengzhen.supervision.models import Notification
 
-    now = timezone.now()
-    subjects = subjects_of(r)
-    for m in Membership.objects.filter(role="unit_editor", user__is_active=True).select_related("unit"):
-        for unit in subjects:
-            if unit.path.startswith(m.unit.path):
-                Notification.objects.get_or_create(
-                    recipient_id=m.user_id, cause=f"round-published:{r.pk}:{unit.pk}",
-                    defaults={"kind": "assessment", "title": _("【考核结果】%(name)s已公布") % {"name": r.name},
-                              "body": _("%(unit)s 的评分明细已可查看。") % {"unit": unit.short_name or unit.name},
-                              "url": f"/assessment/rounds/{r.code}/scorecard/{unit.code}/", "created_at": now})
+    now, sent = timezone.now(), 0
+    for path, user_id in liaisons:
+        if unit.path.startswith(path):
+            _note, created = Notification.objects.get_or_create(
+                recipient_id=user_id, cause=cause,
+                defaults={"kind": "assessment", "title": title, "body": body, "url": url, "created_at": now})
+            sent += int(created)
+    return sent
+
+
+def _notify_published(r: Round) -> None:
+    liaisons = _liaisons(r)
+    for unit in subjects_of(r):
+        _tell(liaisons, unit, f"round-published:{r.pk}:{unit.pk}", _("【考核结果】%(name)s已公布") % {"name": r.name},
+              _("%(unit)s 的评分明细已可查看。") % {"unit": unit.short_name or unit.name},
+              f"/assessment/rounds/{r.code}/scorecard/{unit.code}/")
 
 
 def remind(today: dt.date | None = None) -> int:
     """Reminders by the round's schedule (催报): ``remind_days`` before the deadline and on it, each
     subject's liaisons hear how many values are still missing or returned. Sent once per day."""
-    from chengzhen.org.models import Membership
-    from chengzhen.supervision.models import Notification
-
     today = today or timezone.localdate()
     sent = 0
-    now = timezone.now()
     for r in Round.objects.filter(status=RoundStatus.COLLECTING, submit_by__gte=today):
-        days = (r.submit_by - today).days
-        if days not in (r.remind_days, 0):
+        if (r.submit_by - today).days not in (r.remind_days, 0):
             continue
-        liaisons = list(Membership.objects.filter(role="unit_editor", user__is_active=True).select_related("unit"))
+        liaisons = _liaisons(r)
         for row in progress(r):
             owed = row["missing"] + row["returned"]
-            if not owed:
-                continue
-            unit = row["unit"]
-            for m in liaisons:
-                if unit.path.startswith(m.unit.path):
-                    _note, created = Notification.objects.get_or_create(
-                        recipient_id=m.user_id, cause=f"round-remind:{r.pk}:{unit.pk}:{today:%Y%m%d}",
-                        defaults={"kind": "assessment", "title": _("【考核填报】%(name)s") % {"name": r.name},
-                                  "body": _("%(unit)s 还有 %(n)s 项数值未报送或被退回，填报截止 %(date)s。") % {
-                                      "unit": unit.short_name or unit.name, "n": owed,
-                                      "date": f"{r.submit_by:%Y-%m-%d}"},
-                                  "url": f"/assessment/rounds/{r.code}/todo/{unit.code}/", "created_at": now})
-                    sent += int(created)
+            if owed:
+                unit = row["unit"]
+                sent += _tell(liaisons, unit, f"round-remind:{r.pk}:{unit.pk}:{today:%Y%m%d}",
+                              _("【考核填报】%(name)s") % {"name": r.name},
+                              _("%(unit)s 还有 %(n)s 项数值未报送或被退回，填报截止 %(date)s。") % {
+                                  "unit": unit.short_name or unit.name, "n": owed, "date": f"{r.submit_by:%Y-%m-%d}"},
+                              f"/assessment/rounds/{r.code}/todo/{unit.code}/")
     return sent
 
 

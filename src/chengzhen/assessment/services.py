@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -179,6 +180,13 @@ def export_framework(name: str, output: str | Path) -> Path:
     return out
 
 
+def framework_bytes(version: FrameworkVersion, kind: str) -> bytes:
+    """The version as a .yaml or .xlsx file's bytes (what the page and the API download)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = export_framework(str(version), Path(tmp) / f"framework.{kind}")
+        return out.read_bytes()
+
+
 def freeze(version: FrameworkVersion, reason: str) -> None:
     """Freeze a version (a round was scored on it); freezing twice keeps the first reason."""
     if version.frozen:
@@ -242,12 +250,9 @@ def store_scoring(
     ranks = grading.ranks(totals, excluded)
     top_codes = [t.code for t in fw.nodes]
     ranking = []
+    flags = {**result.vetoed_by, **result.prerequisite_failed_by}
     for i, s in enumerate(subjects):
-        notes = [
-            result.explanation(i, c)
-            for c, flag in {**result.vetoed_by, **result.prerequisite_failed_by}.items()
-            if flag[i]
-        ]
+        notes = [result.explanation(i, c) for c, flag in flags.items() if flag[i]]
         ranking.append(
             {
                 "subject": s,

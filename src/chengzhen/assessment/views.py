@@ -5,24 +5,22 @@ downloads (.yaml, .xlsx). Thin shells over ``services`` and the permission funct
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from chengzhen.documents.files import upload_on_disk
 from chengzhen.org.permissions import Action, can, require
 from chengzhen.problems import Refused
 
 from . import services
 from .framework import DIRECTIONS, ByClass
-from .models import Framework, FrameworkVersion
+from .models import FrameworkVersion
 from .rules import RULES, describe, fmt_value
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,13 +41,9 @@ def framework_list(request: HttpRequest) -> HttpResponse:
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            suffix = Path(upload.name).suffix.lower()
-            with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-                for chunk in upload.chunks():
-                    tmp.write(chunk)
-                tmp.flush()
+            with upload_on_disk(upload) as path:
                 try:
-                    imported = services.import_framework_file(request.user, tmp.name, upload.name)
+                    imported = services.import_framework_file(request.user, path, upload.name)
                 except Refused as exc:
                     for p in exc.problems:
                         form.add_error(None, str(p))
@@ -133,20 +127,6 @@ def framework_file(request: HttpRequest, code: str, label: str, kind: str) -> Ht
     version = _version(code, label)
     if kind not in ("yaml", "xlsx"):
         raise Http404
-    tmp = tempfile.NamedTemporaryFile(suffix=f".{kind}", delete=False)
-    tmp.close()
-    try:
-        services.export_framework(str(version), tmp.name)
-        data = Path(tmp.name).read_bytes()
-    finally:
-        Path(tmp.name).unlink(missing_ok=True)
-    name = f"{version.framework.code}@{version.label}.{kind}"
+    data = services.framework_bytes(version, kind)
     content_type = XLSX if kind == "xlsx" else "application/yaml; charset=utf-8"
-    return FileResponse(io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type)
-
-
-def may_see(user) -> bool:
-    try:
-        return can(user, Action.READ, Framework)
-    except PermissionDenied:  # pragma: no cover
-        return False
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=f"{version}.{kind}", content_type=content_type)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +35,17 @@ def new_file(name: str, suffix: str = ".xlsx") -> tuple[str, Path]:
     """A fresh generated file name in folder ``name`` and its path."""
     stored = f"{uuid.uuid4().hex}{suffix}"
     return stored, folder(name) / stored
+
+
+@contextmanager
+def upload_on_disk(upload) -> Iterator[Path]:
+    """An uploaded file written to a temporary file (with the upload's suffix) for a reader that
+    takes a path; removed afterwards."""
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        yield Path(tmp.name)
 
 
 def stored_file(name: str, stored: str) -> Path | None:
