@@ -168,6 +168,8 @@ def _lines(value: Any, width: float) -> int:
     if not isinstance(value, str) or not value:
         return 1
     per_line = max(1.0, width - 1)
+    if len(value) * 2 <= per_line and "\n" not in value:  # fits whatever it is written in
+        return 1
     total = 0
     for part in value.split("\n"):
         chars = len(part) + len(_WIDE.findall(part))
