@@ -299,6 +299,12 @@ class Value(TrackedModel):
     def __str__(self) -> str:
         return f"{self.round.code} {self.subject_id} {self.node}/{self.input} = {self.amount}"
 
+    @property
+    def amount_text(self) -> str:
+        """The amount as people wrote it: no trailing zeros, never an exponent (0.98, not 0.980000)."""
+        text = format(self.amount.normalize(), "f")
+        return text if text != "-0" else "0"
+
 
 class ValueEvidence(TrackedModel):
     """A file attached to a value as its evidence (佐证材料), checked by content and stored under a

@@ -266,6 +266,10 @@ class TodoRow:
     value: Value | None
     previous: Decimal | None
 
+    @property
+    def previous_text(self) -> str:
+        return "" if self.previous is None else format(self.previous.normalize(), "f")
+
 
 def todo(r: Round, subject: Unit) -> list[TodoRow]:
     """Every leaf input of the round for one subject, with its value (if any) and last round's."""

@@ -236,6 +236,8 @@ class Builder:
             denominator = Decimal(rng.randint(20, 60) * 100)
             numerator = denominator * Decimal(f"{value:.4f}") / Decimal(str(node.formula.scale))
             return {"numerator": numerator.quantize(Decimal("0.01")), "denominator": denominator}
+        if node.unit in ("项", "个", "户", "座", "处", "起", "人"):  # things counted are whole
+            return {node.inputs[0].code: Decimal(round(value))}
         return {node.inputs[0].code: Decimal(f"{value:.2f}")}
 
     BULLETIN_MONTH = "2026-10"  # the last month the demo's reports cover
