@@ -208,11 +208,29 @@ class Builder:
         rounds.gather_platform_values(duban01, r)
         for v in Value.objects.filter(round=r, status=ValueStatus.SUBMITTED):
             rounds.verify_value(duban01, v, accept=True, expected_version=v.version)
+        self._round_calendar(r, towns)
         rounds.score_round(duban01, r)
         r = rounds.publish_round(duban01, rounds.round_of(r.code))
         published = timezone.make_aware(dt.datetime(2026, 11, 16, 9, 0))
         type(r).objects.filter(pk=r.pk).update(published_at=published)  # the demo's calendar, not today
         self.say(f"已完成并公布考核轮次 {r.code}（{len(towns)} 个重点镇，测评体系 {r.framework_version}）。")
+
+    @staticmethod
+    def _round_calendar(r, towns) -> None:
+        """The demo's calendar, not today: the towns submit on 3–9 November (枫林镇 a day after the
+        10 November deadline, so the board shows a late submission), duban02 verifies on the 11th,
+        the platform's values are gathered on the 11th and verified on the 12th."""
+        from chengzhen.assessment.models import Value, ValueSource
+
+        def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+            return timezone.make_aware(dt.datetime(2026, 11, day, hour, minute))
+
+        for i, town in enumerate(towns):
+            day = 11 if town.short_name == "枫林镇" else 3 + i % 7
+            Value.objects.filter(round=r, subject=town, source=ValueSource.PERSON).update(
+                submitted_at=at(day, 9, 10 + 4 * i), verified_at=at(11, 14, 5 * i))
+        Value.objects.filter(round=r, source=ValueSource.PLATFORM).update(submitted_at=at(11, 8, 30),
+                                                                          verified_at=at(12, 10))
 
     @staticmethod
     def _demo_values(node, strength: float, rng) -> dict[str, Decimal]:
@@ -769,7 +787,7 @@ def fingerprint() -> str:
     queries["subject_profile"] = SubjectProfile.objects.values_list("unit__code", "year", "attributes")
     queries["round_value"] = Value.objects.values_list("round__code", "subject__code", "node", "input", "amount",
                                                        "unit", "status", "source", "submitted_by__username",
-                                                       "verified_by__username")
+                                                       "submitted_at", "verified_by__username", "verified_at")
     queries["subject_score"] = SubjectScore.objects.values_list("scoring__label", "subject", "total", "grade", "rank",
                                                                 "vetoed", "prerequisite_failed")
     digest = hashlib.sha256()
