@@ -206,6 +206,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # several models have a "status" or "source": each choice set gets its own name
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "chengzhen.ledger.choices.TaskStatus",
+        "BulletinStatusEnum": "chengzhen.supervision.models.BulletinStatus",
+        "BulletinSourceEnum": "chengzhen.supervision.models.BulletinSource",
+        "RoundStatusEnum": "chengzhen.assessment.models.RoundStatus",
+        "FrameworkStatusEnum": "chengzhen.assessment.models.FrameworkStatus",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "chengzhen.api.add_error_responses"],
 }

@@ -236,6 +236,21 @@ class Round(TrackedModel):
     def published(self) -> bool:
         return self.status == RoundStatus.PUBLISHED
 
+    def deadline_end(self):
+        """The first moment after the submission deadline (填报截止) — local midnight after it."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        return timezone.make_aware(dt.datetime.combine(self.submit_by + dt.timedelta(days=1), dt.time.min))
+
+    @property
+    def overdue(self) -> bool:
+        """Still collecting after the deadline (逾期)."""
+        from django.utils import timezone
+
+        return self.status == RoundStatus.COLLECTING and timezone.localdate() > self.submit_by
+
 
 class RoundSubject(TrackedModel):
     """A unit assessed in a round (考核对象)."""
@@ -298,6 +313,12 @@ class Value(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.round.code} {self.subject_id} {self.node}/{self.input} = {self.amount}"
+
+    @property
+    def late(self) -> bool:
+        """Submitted by a person after the round's deadline (逾期报送); platform values never are."""
+        return (self.source == ValueSource.PERSON and self.submitted_at is not None
+                and self.submitted_at >= self.round.deadline_end())
 
     @property
     def amount_text(self) -> str:

@@ -1,7 +1,8 @@
 """Assessment rounds (考核轮次) in the API: the rounds the caller sees (with the progress board for
 supervisors, administrators and leaders), a round's values (read; submit or change one — a change
 names the version read in If-Match), verification (核查, If-Match), a subject's scorecard (404
-unless the caller may see it) and the ranking. Thin shells over ``rounds``: refused input answers
+unless the caller may see it) and the ranking; supervisors set up a round, gather the platform's
+values, score and publish. Thin shells over ``rounds``: refused input answers
 400, not allowed 403, a stale version 412, If-Match missing 428."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from chengzhen.api import etag, expected_version
@@ -24,7 +25,7 @@ from . import rounds
 from .models import Round, RoundSubject, Value, ValueEvidence
 from .round_views import change_text, has_previous, may_rank, oversees
 
-CODE = r"[0-9A-Za-z_-]{1,40}"
+CODE = rounds.ROUND_CODE.pattern
 UNIT = r"[0-9A-Za-z_-]{1,32}"
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True,
                             description="读取时的 ETag（数值的 version）")
@@ -50,6 +51,26 @@ class RoundSerializer(serializers.ModelSerializer):
         return list(RoundSubject.objects.filter(round=r).order_by("unit__code").values_list("unit__code", flat=True))
 
 
+class NewRoundSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40, help_text="轮次代码，如 ZDZ-2026-12")
+    name = serializers.CharField(max_length=200)
+    framework = serializers.CharField(max_length=70, help_text="测评体系 CODE 或 CODE@VERSION")
+    subjects = serializers.ListField(child=serializers.CharField(max_length=32), max_length=5000,
+                                     help_text="考核对象的单位代码")
+    year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="对象属性年度")
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+    submit_by = serializers.DateField(help_text="填报截止")
+    verify_by = serializers.DateField(required=False, allow_null=True, default=None, help_text="核查截止")
+    programme = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                      help_text="平台取数所用的工作计划代码")
+    previous = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                     help_text="上一轮的代码")
+    public = serializers.BooleanField(required=False, default=False)
+    issuer = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    requirements = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
 class ProgressSerializer(serializers.Serializer):
     subject = serializers.CharField(source="unit.code")
     name = serializers.CharField(source="unit.name")
@@ -58,6 +79,8 @@ class ProgressSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     returned = serializers.IntegerField()
     missing = serializers.IntegerField()
+    late = serializers.IntegerField(help_text="逾期报送的数值个数（填报截止后由人报送）")
+    overdue = serializers.BooleanField(help_text="已过填报截止仍有未填或退回的数值")
 
 
 class RoundDetailSerializer(RoundSerializer):
@@ -87,12 +110,13 @@ class ValueSerializer(serializers.ModelSerializer):
     submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     files = ValueEvidenceSerializer(many=True, read_only=True)
+    late = serializers.BooleanField(read_only=True, help_text="逾期报送：填报截止后由人报送")
 
     class Meta:
         model = Value
         fields = ["id", "round", "subject", "node", "input", "amount", "unit", "status", "source", "derivation",
-                  "evidence", "submitted_by", "submitted_at", "verified_by", "verified_at", "return_reason", "files",
-                  "version"]
+                  "evidence", "submitted_by", "submitted_at", "late", "verified_by", "verified_at", "return_reason",
+                  "files", "version"]
         read_only_fields = fields
 
 
@@ -108,9 +132,27 @@ class SubmitSerializer(serializers.Serializer):
                                      help_text="佐证说明")
 
 
+class SubmitWithFilesSerializer(SubmitSerializer):
+    files = serializers.ListField(child=serializers.FileField(), required=False,
+                                  help_text="佐证材料（可多个；照片会去除位置等元数据）")
+
+
 class VerifySerializer(serializers.Serializer):
     accept = serializers.BooleanField(help_text="true 核查通过；false 退回（须写明原因）")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class GatheredSerializer(serializers.Serializer):
+    new = serializers.IntegerField(help_text="新增")
+    changed = serializers.IntegerField(help_text="更新（回到待核查）")
+    unchanged = serializers.IntegerField(help_text="未变")
+    none = serializers.IntegerField(help_text="无法计算")
+
+
+class ScoredSerializer(serializers.Serializer):
+    scoring = serializers.IntegerField(help_text="评分记录编号")
+    subjects = serializers.IntegerField()
+    reproduced = serializers.BooleanField(help_text="已公布的轮次：重新计算与公布结果相同（未写入新记录）")
 
 
 class ScoreRowSerializer(serializers.Serializer):
@@ -158,9 +200,10 @@ def _no_nul(name: str, text: str) -> str:
     return text
 
 
-class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                   viewsets.GenericViewSet):
     """Rounds the caller sees: every round for supervisors, leaders and administrators; a unit's
-    people the rounds their units are assessed in."""
+    people the rounds their units are assessed in. Supervisors and administrators set one up."""
 
     lookup_field = "code"
     lookup_value_regex = CODE
@@ -179,6 +222,30 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise NotFound(_("没有该考核轮次"))
         return rounds.round_of(code)
 
+    @extend_schema(request=NewRoundSerializer, responses={201: RoundSerializer})
+    def create(self, request, *args, **kwargs):
+        """Set up a round (201); refused input answers 400 naming the field."""
+        from chengzhen.programmes.models import Programme
+
+        data = NewRoundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        programme = previous = None
+        if d["programme"]:
+            programme = Programme.objects.filter(code=_no_nul("programme", d["programme"])).first()
+            if programme is None:
+                raise ValidationError({"programme": _("没有代码为 %(code)s 的计划") % {"code": d["programme"]}})
+        if d["previous"]:
+            previous = Round.objects.filter(code=_no_nul("previous", d["previous"])).first()
+            if previous is None:
+                raise ValidationError({"previous": _("没有考核轮次 %(code)s") % {"code": d["previous"]}})
+        r = rounds.create_round(
+            request.user, code=d["code"], name=d["name"], framework_name=d["framework"], unit_codes=d["subjects"],
+            year=d["year"], period_from=d["period_from"], period_to=d["period_to"], submit_by=d["submit_by"],
+            verify_by=d["verify_by"], programme=programme, previous=previous, public=d["public"],
+            issuer=d["issuer"], requirements=d["requirements"])
+        return Response(RoundSerializer(r).data, status=status.HTTP_201_CREATED, headers={"ETag": etag(r.version)})
+
     def retrieve(self, request, *args, **kwargs):
         r = self.get_object()
         data = dict(RoundSerializer(r).data)
@@ -187,7 +254,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(parameters=[OpenApiParameter("subject", str, description="考核对象代码")],
                    responses=ValueSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], parser_classes=[JSONParser, MultiPartParser])
     def values(self, request, code=None):
         """The round's values the caller may read (``?subject=CODE`` for one subject's)."""
         r = self.get_object()
@@ -197,11 +264,12 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ValueSerializer(page, many=True).data)
 
-    @extend_schema(request=SubmitSerializer, parameters=[IF_MATCH_OPTIONAL],
-                   responses={201: ValueSerializer, 200: ValueSerializer, **STALE})
+    @extend_schema(request={"application/json": SubmitSerializer, "multipart/form-data": SubmitWithFilesSerializer},
+                   parameters=[IF_MATCH_OPTIONAL], responses={201: ValueSerializer, 200: ValueSerializer, **STALE})
     @values.mapping.post
     def submit(self, request, code=None):
-        """Submit a subject's value (201), or change one already given (200, If-Match: its ETag)."""
+        """Submit a subject's value (201), or change one already given (200, If-Match: its ETag).
+        As multipart/form-data the request carries evidence files (``files``, repeatable)."""
         r = self.get_object()
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -212,11 +280,37 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         node, inp = rounds.leaf_input(rounds.framework(r), d["node"], d["input"])
         existing = rounds.values_for(request.user, r, unit).filter(node=node.code, input=inp.code).exists()
         version = expected_version(request) if existing else None
+        files = [(f.name, f.read()) for f in request.FILES.getlist("files")]
         value = rounds.submit_value(request.user, r, unit, node.code, inp.code, d["amount"], unit=d["unit"],
-                                    evidence=d["evidence"], expected_version=version)
+                                    evidence=d["evidence"], files=files, expected_version=version)
         value = Value.objects.select_related("round", "subject", "submitted_by", "verified_by").get(pk=value.pk)
         return Response(ValueSerializer(value).data, status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
                         headers={"ETag": etag(value.version)})
+
+    @extend_schema(request=None, responses={200: GatheredSerializer})
+    @action(detail=True, methods=["post"])
+    def gather(self, request, code=None):
+        """平台取数: the platform's measures become values awaiting verification."""
+        counts = rounds.gather_platform_values(request.user, self.get_object())
+        return Response(GatheredSerializer({k: counts.get(k, 0) for k in ("new", "changed", "unchanged", "none")}).data)
+
+    @extend_schema(request=None, responses={200: ScoredSerializer})
+    @action(detail=True, methods=["post"])
+    def score(self, request, code=None):
+        """Score the accepted values (freezes the framework version). On a published round the
+        scores are computed again and checked (``reproduced``); a difference answers 400."""
+        r = self.get_object()
+        scored = rounds.score_round(request.user, r)
+        return Response(ScoredSerializer({"scoring": scored.scoring.pk, "subjects": scored.scoring.subjects,
+                                          "reproduced": scored.reproduced}).data)
+
+    @extend_schema(request=None, parameters=[IF_MATCH], responses={200: RoundSerializer, **STALE})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, code=None):
+        """Publish a scored round (If-Match: the round's ETag); its subjects are told."""
+        version = expected_version(request)
+        r = rounds.publish_round(request.user, self.get_object(), expected_version=version)
+        return Response(RoundSerializer(r).data, headers={"ETag": etag(r.version)})
 
     @extend_schema(parameters=[OpenApiParameter("unit", str, OpenApiParameter.PATH, pattern=UNIT)],
                    responses=ScorecardSerializer)

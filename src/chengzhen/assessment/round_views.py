@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -124,9 +125,100 @@ def _version(request: HttpRequest) -> int:
 
 # ---- 1. the rounds ---------------------------------------------------------------------------
 
+class RoundForm(forms.Form):
+    """A new round (新建考核轮次): what ``chengzhen round create`` asks for."""
+
+    code = forms.CharField(label=gettext_lazy("轮次代码"), max_length=40,
+                           help_text=gettext_lazy("字母、数字、- 和 _，如 ZDZ-2026-12"))
+    name = forms.CharField(label=gettext_lazy("名称"), max_length=200)
+    framework = forms.ChoiceField(label=gettext_lazy("测评体系版本"))
+    year = forms.IntegerField(label=gettext_lazy("对象属性年度"), min_value=2000, max_value=2100)
+    period_from = forms.DateField(label=gettext_lazy("考核期起"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_to = forms.DateField(label=gettext_lazy("考核期止"), widget=forms.DateInput(attrs={"type": "date"}))
+    submit_by = forms.DateField(label=gettext_lazy("填报截止"), widget=forms.DateInput(attrs={"type": "date"}))
+    verify_by = forms.DateField(label=gettext_lazy("核查截止"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    units = forms.MultipleChoiceField(label=gettext_lazy("考核对象（不选则沿用上一轮的对象）"), required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+    programme = forms.ChoiceField(label=gettext_lazy("取数计划"), required=False)
+    previous = forms.ChoiceField(label=gettext_lazy("上一轮"), required=False)
+    public = forms.BooleanField(label=gettext_lazy("结果公开（公布后各对象可看到全部得分和排名）"), required=False)
+    issuer = forms.CharField(label=gettext_lazy("发文机关"), max_length=100, required=False)
+    requirements = forms.CharField(label=gettext_lazy("下步工作要求"), required=False, widget=forms.Textarea(
+        attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        from chengzhen.assessment.models import FrameworkVersion
+        from chengzhen.programmes.models import Programme
+
+        super().__init__(*args, **kwargs)
+        self.fields["framework"].choices = [
+            (str(v), f"{v} {v.name}") for v in FrameworkVersion.objects.select_related("framework").order_by(
+                "framework__code", "-created_at")]
+        groups: dict[str, list] = {}
+        assessed = ["town", "street", "department", "other"]  # towns first: most rounds assess them
+        for kind in assessed:
+            for u in Unit.objects.filter(kind=kind).order_by("code"):
+                groups.setdefault(u.get_kind_display(), []).append((u.code, f"{u.short_name or u.name}（{u.code}）"))
+        self.fields["units"].choices = list(groups.items())
+        blank = [("", "—")]
+        self.fields["programme"].choices = blank + [(p.code, p.name) for p in Programme.objects.order_by("code")]
+        self.fields["previous"].choices = blank + [(r.code, str(r)) for r in Round.objects.order_by("-period_to")]
+
+
+def _new_round_initial() -> dict:
+    """The form's defaults: this year, and the latest round's framework as the next one's."""
+    initial = {"year": timezone.localdate().year}
+    latest = Round.objects.select_related("framework_version__framework").order_by("-period_to", "-pk").first()
+    if latest is not None:
+        initial.update(framework=str(latest.framework_version), previous=latest.code,
+                       programme=latest.programme.code if latest.programme_id else "", issuer=latest.issuer)
+    return initial
+
+
+def _create_round(request: HttpRequest, form: RoundForm) -> Round | None:
+    from chengzhen.programmes.models import Programme
+
+    d = form.cleaned_data
+    previous = Round.objects.filter(code=d["previous"]).first() if d["previous"] else None
+    units = d["units"] or ([u.code for u in rounds.subjects_of(previous)] if previous else [])
+    try:
+        return rounds.create_round(
+            request.user, code=d["code"].strip(), name=d["name"], framework_name=d["framework"],
+            unit_codes=units, year=d["year"], period_from=d["period_from"], period_to=d["period_to"],
+            submit_by=d["submit_by"], verify_by=d["verify_by"],
+            programme=Programme.objects.filter(code=d["programme"]).first() if d["programme"] else None,
+            previous=previous, public=d["public"], issuer=d["issuer"], requirements=d["requirements"])
+    except (Refused, PermissionDenied) as exc:
+        _say(request, exc)
+        return None
+
+
+def _form_errors(request: HttpRequest, form: forms.Form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for e in errors:
+            messages.error(request, f"{label}：{e}" if label else e)
+
+
 @login_required
 def round_list(request: HttpRequest) -> HttpResponse:
+    """The rounds a person sees; for those who may set one up, the form for a new round (POST)."""
     user = request.user
+    may_create = can(user, Action.EDIT, Round)
+    form, status = None, 200
+    if may_create:
+        form = RoundForm(request.POST or None, initial=_new_round_initial())
+    if request.method == "POST":
+        if not may_create:
+            raise PermissionDenied(_("%(user)s 无权建立考核轮次") % {"user": user})
+        if form.is_valid() and (r := _create_round(request, form)) is not None:
+            messages.success(request, _("已建立考核轮次 %(code)s：%(n)s 个考核对象。") % {
+                "code": r.code, "n": r.subjects.count()})
+            return redirect("assessment:round", code=r.code)
+        if form.errors:
+            _form_errors(request, form)
+        status = 400
     board = oversees(user)
     items = []
     for r in rounds.visible_rounds(user).select_related("previous").order_by("-period_to", "code"):
@@ -134,7 +226,8 @@ def round_list(request: HttpRequest) -> HttpResponse:
         cards = [] if board or r.scoring_id is None else [u for u in mine if rounds.may_see(user, r, u)]
         items.append({"round": r, "mine": mine, "cards": cards, "board": board,
                       "queue": can(user, Action.EDIT, Value), "ranking": r.scoring_id and may_rank(user, r)})
-    return render(request, "assessment/rounds.html", {"items": items})
+    return render(request, "assessment/rounds.html", {"items": items, "form": form, "open_form": status == 400},
+                  status=status)
 
 
 # ---- 2. the progress board and its actions ---------------------------------------------------
@@ -151,7 +244,8 @@ def round_board(request: HttpRequest, code: str) -> HttpResponse:
     for row in rows:
         row["todo"] = can(request.user, Action.REPORT, Value(subject=row["unit"]))
         row["card"] = r.scoring_id is not None and rounds.may_see(request.user, r, row["unit"])
-    totals = {k: sum(row[k] for row in rows) for k in ("expected", "submitted", "accepted", "returned", "missing")}
+    figures = ("expected", "submitted", "accepted", "returned", "missing", "late")
+    totals = {k: sum(row[k] for row in rows) for k in figures}
     return render(request, "assessment/round.html", {
         "r": r, "rows": rows, "totals": totals, "can_edit": can(request.user, Action.EDIT, Round),
         "queue": can(request.user, Action.EDIT, Value), "ranking": r.scoring_id and may_rank(request.user, r),
@@ -185,6 +279,9 @@ def round_gather(request: HttpRequest, code: str) -> HttpResponse:
 def round_score(request: HttpRequest, code: str) -> HttpResponse:
     def act(r):
         scored = rounds.score_round(request.user, r)
+        if scored.reproduced:
+            return _("复核一致：重新计算 %(n)s 个考核对象的得分，与已公布的结果完全相同。") % {
+                "n": scored.scoring.subjects}
         return _("已评分：%(n)s 个考核对象（按已核查的数值），测评体系版本已冻结。") % {"n": scored.scoring.subjects}
     return _board_action(request, code, act)
 
@@ -248,10 +345,7 @@ def todo(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
     if request.method == "POST":
         form = ValueForm(request.POST, request.FILES)
         if not form.is_valid():
-            for field, errors in form.errors.items():
-                label = form.fields[field].label if field in form.fields else ""
-                for e in errors:
-                    messages.error(request, f"{label}：{e}" if label else e)
+            _form_errors(request, form)
             status = 400
         else:
             d = form.cleaned_data

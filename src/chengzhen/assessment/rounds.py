@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -52,6 +53,8 @@ from .models import (
     ValueStatus,
 )
 
+ROUND_CODE = re.compile(r"[0-9A-Za-z_-]{1,40}")  # what the page and API addresses take
+
 
 def round_of(code: str) -> Round:
     r = Round.objects.select_related("framework_version__framework", "programme", "previous", "scoring").filter(
@@ -77,10 +80,19 @@ def create_round(user, *, code: str, name: str, framework_name: str, unit_codes:
     require(user, Action.EDIT, Round)
     version = services.resolve(framework_name)
     problems = []
-    if Round.objects.filter(code=code).exists():
+    if not ROUND_CODE.fullmatch(code):
+        problems.append(Problem(column="code", reason=_(
+            "轮次代码只能由字母、数字、- 和 _ 组成，至多 40 个字符，如 ZDZ-2026-10")))
+    elif Round.objects.filter(code=code).exists():
         problems.append(Problem(column="code", reason=_("轮次代码 %(code)s 已存在") % {"code": code}))
+    if not name.strip():
+        problems.append(Problem(column="name", reason=_("须填写轮次名称")))
     if period_from > period_to:
         problems.append(Problem(column="period", reason=_("考核期起日晚于止日")))
+    if submit_by < period_from:
+        problems.append(Problem(column="submit_by", reason=_("填报截止早于考核期起日")))
+    if verify_by is not None and verify_by < submit_by:
+        problems.append(Problem(column="verify_by", reason=_("核查截止早于填报截止")))
     units = {u.code: u for u in Unit.objects.filter(code__in=unit_codes)}
     missing = [c for c in unit_codes if c not in units]
     if missing:
@@ -91,8 +103,8 @@ def create_round(user, *, code: str, name: str, framework_name: str, unit_codes:
     if problems:
         raise Refused(problems)
     with acting_for(user, "create_round"), transaction.atomic():
-        r = Round.objects.create(code=code, name=name, framework_version=version, programme=programme, year=year,
-                                 period_from=period_from, period_to=period_to, submit_by=submit_by,
+        r = Round.objects.create(code=code, name=name.strip(), framework_version=version, programme=programme,
+                                 year=year, period_from=period_from, period_to=period_to, submit_by=submit_by,
                                  verify_by=verify_by, previous=previous, public=public, issuer=issuer,
                                  requirements=requirements)
         for c in dict.fromkeys(unit_codes):
@@ -183,46 +195,61 @@ def submit_value(user, r: Round, subject: Unit, node_code: str, input_code: str,
         raise Refused([Problem(column="node", reason=_("%(path)s 由平台取数，不能手工填报") % {
             "path": fw.path_label(node.code)})])
     amount, unit = _check_amount(fw, node, inp, amount, unit)
-    now = timezone.now()
-    with acting_for(user, "submit_value"), transaction.atomic():
-        value = Value.objects.select_for_update().filter(round=r, subject=subject, node=node.code,
-                                                         input=inp.code).first()
-        if value is None:
-            value = Value(round=r, subject=subject, node=node.code, input=inp.code)
-        elif expected_version is not None and value.version != expected_version:
-            raise StaleEdit(value, expected_version, value.version)
-        value.amount, value.unit, value.evidence = amount, unit, evidence[:5000]
-        value.status, value.source, value.derivation = ValueStatus.SUBMITTED, ValueSource.PERSON, ""
-        value.submitted_by, value.submitted_at = user, now
-        value.verified_by, value.verified_at, value.return_reason = None, None, ""
-        value.save()
-        for name, data in files:
-            _attach(user, value, name, data, now)
+    checked = _checked(files)
+    now, written = timezone.now(), []
+    try:
+        with acting_for(user, "submit_value"), transaction.atomic():
+            value = Value.objects.select_for_update().filter(round=r, subject=subject, node=node.code,
+                                                             input=inp.code).first()
+            if value is None:
+                value = Value(round=r, subject=subject, node=node.code, input=inp.code)
+            elif expected_version is not None and value.version != expected_version:
+                raise StaleEdit(value, expected_version, value.version)
+            value.amount, value.unit, value.evidence = amount, unit, evidence[:5000]
+            value.status, value.source, value.derivation = ValueStatus.SUBMITTED, ValueSource.PERSON, ""
+            value.submitted_by, value.submitted_at = user, now
+            value.verified_by, value.verified_at, value.return_reason = None, None, ""
+            value.save()
+            for name, c in checked:
+                _attach(user, value, name, c, now, written)
+    except BaseException:
+        for path in written:  # the rows rolled back; so do the files
+            path.unlink(missing_ok=True)
+        raise
     return value
 
 
-def _attach(user, value: Value, name: str, data: bytes, now) -> ValueEvidence:
-    """Store an evidence file after the ledger's content check (photos re-encoded without metadata)."""
+def _checked(files) -> list[tuple[str, object]]:
+    """Each evidence file after the ledger's content check (photos re-encoded without metadata);
+    all are checked before any is stored, so a bad one leaves nothing behind."""
+    from chengzhen.ledger import evidence
+
+    checked, problems = [], []
+    for name, data in files:
+        try:
+            checked.append((name, evidence.check(data, name, settings.CHENGZHEN_MAX_EVIDENCE_BYTES)))
+        except evidence.EvidenceRefused as exc:
+            problems.append(Problem(file=name, column=_("佐证材料"), reason=str(exc)))
+    if problems:
+        raise Refused(problems)
+    return checked
+
+
+def _attach(user, value: Value, name: str, checked, now, written: list[Path]) -> ValueEvidence:
+    """Store one checked evidence file; its path goes on ``written`` so a failed transaction can
+    remove what it wrote."""
     import uuid
 
-    from chengzhen.ledger import evidence
     from chengzhen.ledger.services import evidence_path
 
-    try:
-        checked = evidence.check(data, name, settings.CHENGZHEN_MAX_EVIDENCE_BYTES)
-    except evidence.EvidenceRefused as exc:
-        raise Refused([Problem(file=name, column=_("佐证材料"), reason=str(exc))]) from None
     stored = f"{now:%Y}/{uuid.uuid4().hex}.{checked.extension}"
     path = evidence_path(stored)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(checked.data)
-    try:
-        return ValueEvidence.objects.create(value=value, stored_name=stored, name=Path(name).name[:200],
-                                            content_type=checked.content_type, size=len(checked.data),
-                                            sha256=checked.sha256, uploaded_by=user, uploaded_at=now)
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+    written.append(path)
+    return ValueEvidence.objects.create(value=value, stored_name=stored, name=Path(name).name[:200],
+                                        content_type=checked.content_type, size=len(checked.data),
+                                        sha256=checked.sha256, uploaded_by=user, uploaded_at=now)
 
 
 def verify_value(user, value: Value, *, accept: bool, expected_version: int, reason: str = "") -> Value:
@@ -251,7 +278,7 @@ def values_for(user, r: Round, subject: Unit | None = None):
     from chengzhen.org.permissions import restrict
 
     qs = restrict(Value.objects.filter(round=r), user, Action.READ).select_related(
-        "subject", "submitted_by", "verified_by")
+        "round", "subject", "submitted_by", "verified_by")
     if subject is not None:
         qs = qs.filter(subject=subject)
     return qs
@@ -274,7 +301,10 @@ class TodoRow:
 def todo(r: Round, subject: Unit) -> list[TodoRow]:
     """Every leaf input of the round for one subject, with its value (if any) and last round's."""
     fw = framework(r)
-    mine = {(v.node, v.input): v for v in Value.objects.filter(round=r, subject=subject).prefetch_related("files")}
+    mine = {}
+    for v in Value.objects.filter(round=r, subject=subject).prefetch_related("files"):
+        v.round = r  # read for the late mark without a query per row
+        mine[(v.node, v.input)] = v
     before = {}
     if r.previous_id:
         before = {(v.node, v.input): v.amount for v in Value.objects.filter(
@@ -292,25 +322,31 @@ def queue(user, r: Round):
     from chengzhen.org.permissions import restrict
 
     return (restrict(Value.objects.filter(round=r, status=ValueStatus.SUBMITTED), user, Action.EDIT)
-            .exclude(submitted_by=user).select_related("subject", "submitted_by").prefetch_related("files")
+            .exclude(submitted_by=user).select_related("round", "subject", "submitted_by").prefetch_related("files")
             .order_by("subject__code", "node", "input"))
 
 
 def progress(r: Round) -> list[dict]:
-    """Per subject: expected inputs, submitted (待核查), accepted, returned, missing."""
+    """Per subject: expected inputs, submitted (待核查), accepted, returned, missing, and late
+    (逾期报送: given by a person after the deadline); ``overdue`` when the deadline has passed
+    with values still missing or returned."""
     fw = framework(r)
     expected = sum(len(n.inputs) for n in fw.leaves())
     counts = defaultdict(Counter)
-    for subject_id, status, n in (Value.objects.filter(round=r).values_list("subject_id", "status")
-                                  .annotate(n=Count("id"))):
+    late_after = Q(source=ValueSource.PERSON, submitted_at__gte=r.deadline_end())
+    for subject_id, status, n, late in (Value.objects.filter(round=r).values_list("subject_id", "status")
+                                        .annotate(n=Count("id"), late=Count("id", filter=late_after))):
         counts[subject_id][status] = n
+        counts[subject_id]["late"] += late
     rows = []
     for unit in subjects_of(r):
         c = counts[unit.pk]
-        given = sum(c.values())
+        given = c[ValueStatus.SUBMITTED] + c[ValueStatus.ACCEPTED] + c[ValueStatus.RETURNED]
+        missing = max(0, expected - given)
         rows.append({"unit": unit, "expected": expected, "submitted": c[ValueStatus.SUBMITTED],
                      "accepted": c[ValueStatus.ACCEPTED], "returned": c[ValueStatus.RETURNED],
-                     "missing": max(0, expected - given)})
+                     "missing": missing, "late": c["late"],
+                     "overdue": r.overdue and bool(missing + c[ValueStatus.RETURNED])})
     return rows
 
 
@@ -450,7 +486,9 @@ def values_digest(values: Values) -> str:
 
 def score_round(user, r: Round) -> services.Scored:
     """Score the round's accepted values on its framework version, which this freezes. Scoring
-    again reproduces the same stored scores exactly."""
+    again reproduces the same stored scores exactly. A published round is not scored anew: the
+    scores are computed again and checked against the published ones (``reproduced``), and any
+    difference is refused with what differs — published results never change quietly."""
     require(user, Action.EDIT, FrameworkVersion)
     fw = framework(r)
     subjects = subjects_of(r)
@@ -458,6 +496,8 @@ def score_round(user, r: Round) -> services.Scored:
     profiles = services.profiles_for([u.code for u in subjects], r.year)
     result = services.run_engine(fw, [u.code for u in subjects], profiles, values, r.code)
     digest = values_digest(values)
+    if r.status == RoundStatus.PUBLISHED:
+        return _check_published(user, r, result, digest)
     with transaction.atomic():
         version = FrameworkVersion.objects.get(pk=r.framework_version_id)
         services.freeze(version, _("考核轮次 %(code)s 已评分") % {"code": r.code})
@@ -472,6 +512,22 @@ def score_round(user, r: Round) -> services.Scored:
                 r.status = RoundStatus.SCORED
             r.save()
     return scored
+
+
+def _check_published(user, r: Round, result, digest: str) -> services.Scored:
+    differences = services.differences(r.scoring, result, digest)
+    with acting_for(user, "check_round_scores"), transaction.atomic():
+        record_event("check_round_scores", "assessment.round", r.pk, round=r.code, scoring=r.scoring_id,
+                     reproduced=not differences, differences=differences[:20])
+    if differences:
+        reason = _("考核轮次 %(code)s 已公布；重新计算的结果与公布的不同，公布结果不变：%(what)s") % {
+            "code": r.code, "what": "；".join(differences[:10])}
+        raise Refused([Problem(reason=reason)])
+    ranking = list(SubjectScore.objects.filter(scoring=r.scoring).values(
+        "subject", "subject_name", "total", "grade", "rank"))
+    for row in ranking:
+        row["name"] = row.pop("subject_name")
+    return services.Scored(scoring=r.scoring, ranking=ranking, cards=[], reproduced=True)
 
 
 def publish_round(user, r: Round, *, expected_version: int | None = None) -> Round:

@@ -223,6 +223,70 @@ class Scored:
     scoring: Scoring
     ranking: list[dict]
     cards: list[dict]
+    reproduced: bool = False  # a published round scored again: nothing stored, the same results
+
+
+def rank_result(result: Result, names: dict[str, str]) -> list[dict]:
+    """Each subject's stored total, grade (等次), rank, flags, top-level scores and notes, in the
+    subjects' order."""
+    fw = result.framework
+    n = len(result.subjects)
+    totals = [grading.stored(x) for x in result.total]
+    vetoed, prereq = result.vetoed, result.prerequisite_failed
+    excluded = [bool(vetoed[i] or prereq[i]) for i in range(n)]
+    grades = grading.grades(totals, fw.grades, excluded)
+    ranks = grading.ranks(totals, excluded)
+    top_codes = [t.code for t in fw.nodes]
+    flags = {**result.vetoed_by, **result.prerequisite_failed_by}
+    ranking = []
+    for i, s in enumerate(result.subjects):
+        notes = [result.explanation(i, c) for c, flag in flags.items() if flag[i]]
+        ranking.append(
+            {
+                "subject": s,
+                "name": names.get(s, ""),
+                "total": totals[i],
+                "grade": grades[i],
+                "rank": ranks[i],
+                "vetoed": bool(vetoed[i]),
+                "prerequisite_failed": bool(prereq[i]),
+                "nodes": {c: grading.stored(result.node_scores[c][i]) for c in top_codes},
+                "notes": [sentence(ex) for ex in notes],
+            }
+        )
+    return ranking
+
+
+def differences(scoring: Scoring, result: Result, values_sha256: str) -> list[str]:
+    """How scoring ``result`` again differs from the stored ``scoring``: the values or profiles it
+    read, and any subject's total, grade, rank, flags or score on any node. Empty when it is
+    reproduced exactly."""
+    out = []
+    if scoring.values_sha256 != values_sha256:
+        out.append(_("考核数值与评分时不同"))
+    if scoring.profiles_sha256 != _hash({s: result.profiles.get(s, {}) for s in result.subjects}):
+        out.append(_("对象属性与评分时不同"))
+    stored = {row.subject: row for row in SubjectScore.objects.filter(scoring=scoring)}
+    if set(stored) != set(result.subjects):
+        out.append(_("考核对象与评分时不同"))
+        return out
+    node_codes = [nd.code for nd in result.framework.walk()]
+    for i, row in enumerate(rank_result(result, {})):
+        old = stored[row["subject"]]
+        fields = [name for name, a, b in (
+            (_("总分"), old.total, row["total"]), (_("等次"), old.grade, row["grade"]),
+            (_("排名"), old.rank, row["rank"]), (_("一票否决"), old.vetoed, row["vetoed"]),
+            (_("前置条件"), old.prerequisite_failed, row["prerequisite_failed"])) if a != b]
+        changed = [c for c in node_codes if old.nodes.get(c) != str(grading.stored(result.node_scores[c][i]))]
+        if changed:
+            codes = "、".join(changed[:5])
+            if len(changed) > 5:
+                codes = _("%(codes)s 等 %(n)s 项") % {"codes": codes, "n": len(changed)}
+            fields.append(_("指标 %(codes)s 得分") % {"codes": codes})
+        if fields:
+            out.append(_("%(subject)s 的%(fields)s不同") % {"subject": old.subject_name or old.subject,
+                                                             "fields": "、".join(fields)})
+    return out
 
 
 def store_scoring(
@@ -243,29 +307,7 @@ def store_scoring(
     started = time.perf_counter()
     subjects = result.subjects
     n = len(subjects)
-    totals = [grading.stored(x) for x in result.total]
-    vetoed, prereq = result.vetoed, result.prerequisite_failed
-    excluded = [bool(vetoed[i] or prereq[i]) for i in range(n)]
-    grades = grading.grades(totals, fw.grades, excluded)
-    ranks = grading.ranks(totals, excluded)
-    top_codes = [t.code for t in fw.nodes]
-    ranking = []
-    flags = {**result.vetoed_by, **result.prerequisite_failed_by}
-    for i, s in enumerate(subjects):
-        notes = [result.explanation(i, c) for c, flag in flags.items() if flag[i]]
-        ranking.append(
-            {
-                "subject": s,
-                "name": names.get(s, ""),
-                "total": totals[i],
-                "grade": grades[i],
-                "rank": ranks[i],
-                "vetoed": bool(vetoed[i]),
-                "prerequisite_failed": bool(prereq[i]),
-                "nodes": {c: grading.stored(result.node_scores[c][i]) for c in top_codes},
-                "notes": [sentence(ex) for ex in notes],
-            }
-        )
+    ranking = rank_result(result, names)
     leaf_codes = list(result.leaves)
     paths = {c: fw.path_label(c, with_framework=False) for c in leaf_codes}  # the sheet's title names it
     # the short name (扣分, not 扣分（每处扣 X 分，扣完为止）): the sentence beside it says the rest

@@ -81,3 +81,23 @@ def test_a_round_from_a_towns_value_to_its_published_scorecard(phone, county, ro
     text = "\n".join(p.text for p in doc.paragraphs)
     cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert "2026年度测试考核" in text and total in cells
+
+
+def test_a_supervisor_sets_up_a_round_on_a_phone(phone, county, round_):  # noqa: F811
+    login(phone, "supervisor", "pw-supervisor")
+    phone.goto(phone.base + "/assessment/rounds/")
+    phone.click("#new-round summary")
+    phone.fill("#id_code", "RT-2027")
+    phone.fill("#id_name", "2027年度测试考核")
+    phone.select_option("#id_framework", "RT@1")
+    phone.fill("#id_year", "2027")
+    for field, day in (("period_from", "2027-01-01"), ("period_to", "2027-12-31"), ("submit_by", "2027-12-20")):
+        phone.fill(f"#id_{field}", day)
+    phone.check(f"#units input[value='{county.units['town_a'].code}']")
+    phone.check(f"#units input[value='{county.units['town_b'].code}']")
+    phone.select_option("#id_previous", "RT-2026")
+    assert no_sideways_scroll(phone)
+    _submit(phone, "#round-form button[type=submit]")
+    phone.wait_for_url("**/assessment/rounds/RT-2027/")
+    assert "已建立考核轮次 RT-2027：2 个考核对象" in phone.inner_text(".messages")
+    assert phone.locator("#progress tbody tr").count() == 2

@@ -37,7 +37,8 @@ class Command(NounCommand):
         cr.add_argument("--issuer", default="", help="考核结果通报的发文机关")
         self.add_as(cr)
         for verb, text in (("gather", "平台取数：把台账和督查记录中的指标填为待核查的数值"),
-                           ("score", "按已核查的数值评分（冻结测评体系版本；可重复，结果相同）"),
+                           ("score", "按已核查的数值评分（冻结测评体系版本；可重复，结果相同；"
+                                     "已公布的轮次只复核、不改动）"),
                            ("publish", "公布评分结果：各对象可查看本单位评分明细")):
             p = sub.add_parser(verb, help=text)
             p.add_argument("code", metavar="CODE")
@@ -77,7 +78,12 @@ class Command(NounCommand):
         r = rounds.round_of(options["code"])
         scored = rounds.score_round(user, r)
         s = scored.scoring
-        self.stdout.write(f"已评分 {r.code}（{r.framework_version}，已冻结）：{s.subjects} 个对象，评分记录 #{s.pk}")
+        if scored.reproduced:
+            self.stdout.write(f"复核一致 {r.code}：已公布，重新计算 {s.subjects} 个对象的得分"
+                              f"与评分记录 #{s.pk} 完全相同")
+        else:
+            self.stdout.write(f"已评分 {r.code}（{r.framework_version}，已冻结）：{s.subjects} 个对象，"
+                              f"评分记录 #{s.pk}")
         for row in sorted(scored.ranking, key=lambda x: x["rank"]):
             self.stdout.write(f"{row['rank']}\t{row['subject']}\t{row['name']}\t{row['total']}\t{row['grade']}")
 
