@@ -137,6 +137,12 @@ class SubmitWithFilesSerializer(SubmitSerializer):
                                   help_text="佐证材料（可多个；照片会去除位置等元数据）")
 
 
+class EventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(help_text="操作人（用户名）")
+    text = serializers.CharField(help_text="如“报送 35.5 %，待核查”“退回：请附现状图”“核查通过”")
+
+
 class VerifySerializer(serializers.Serializer):
     accept = serializers.BooleanField(help_text="true 核查通过；false 退回（须写明原因）")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -370,6 +376,13 @@ class ValueViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, *args, **kwargs):
         value = self.get_object()
         return Response(ValueSerializer(value).data, headers={"ETag": etag(value.version)})
+
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, pk=None):
+        """The value's history (履历) from the audit trail, oldest first."""
+        value = self.get_object()
+        return Response(EventSerializer(rounds.history([value]).get(value.pk, []), many=True).data)
 
     @extend_schema(request=VerifySerializer, parameters=[IF_MATCH], responses={200: ValueSerializer, **STALE})
     @action(detail=True, methods=["post"])

@@ -365,10 +365,13 @@ def todo(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
                 return redirect(reverse("assessment:todo", args=[r.code, unit.code]) + f"#v{value.pk}")
     fw = rounds.framework(r)
     rows = []
-    for row in rounds.todo(r, unit):
+    todo_rows = rounds.todo(r, unit)
+    history = rounds.history([row.value for row in todo_rows if row.value])
+    for row in todo_rows:
         measure = MEASURES.get(row.node.measure) if row.node.measure else None
         rows.append({"row": row, "path": fw.path_label(row.node.code, with_framework=False),
                      "measure": measure, "files": list(row.value.files.all()) if row.value else [],
+                     "history": history.get(row.value.pk, []) if row.value else [],
                      "posted": posted.get((row.node.code, row.input_code))})
     return render(request, "assessment/todo.html", {
         "r": r, "unit": unit, "rows": rows, "open": r.status == RoundStatus.COLLECTING,
@@ -416,8 +419,9 @@ def queue(request: HttpRequest, code: str) -> HttpResponse:
         return _verify(request, r)
     fw = rounds.framework(r)
     page = Paginator(rounds.queue(request.user, r), 100).get_page(request.GET.get("page"))
-    items = [{"value": v, "path": fw.path_label(v.node, with_framework=False), "files": list(v.files.all())}
-             for v in page.object_list]
+    history = rounds.history(list(page.object_list))
+    items = [{"value": v, "path": fw.path_label(v.node, with_framework=False), "files": list(v.files.all()),
+              "history": history.get(v.pk, [])} for v in page.object_list]
     return render(request, "assessment/queue.html", {"r": r, "page": page, "items": items,
                                                      "open": r.status == RoundStatus.COLLECTING})
 

@@ -285,6 +285,71 @@ def values_for(user, r: Round, subject: Unit | None = None):
 
 
 @dataclass
+class Event:
+    """One step in a value's history (履历), read from the audit trail."""
+
+    at: dt.datetime
+    actor: str
+    text: str
+
+
+def _amount(after: dict) -> str:
+    try:
+        text = format(Decimal(after.get("amount") or "0").normalize(), "f")
+    except InvalidOperation:
+        text = str(after.get("amount"))
+    return f"{text} {after.get('unit') or ''}".strip()
+
+
+def _event_text(before: dict | None, after: dict | None) -> str:
+    if after is None:
+        return _("删除")
+    status, was = after.get("status"), (before or {}).get("status")
+    if before is None:
+        if after.get("source") == ValueSource.PLATFORM:
+            return _("平台取数 %(amount)s，待核查") % {"amount": _amount(after)}
+        return _("报送 %(amount)s，待核查") % {"amount": _amount(after)}
+    if status == ValueStatus.ACCEPTED and was == ValueStatus.SUBMITTED:
+        return _("核查通过")
+    if status == ValueStatus.RETURNED and was == ValueStatus.SUBMITTED:
+        return _("退回：%(reason)s") % {"reason": after.get("return_reason", "")}
+    if after.get("source") == ValueSource.PLATFORM:
+        return _("平台取数更新为 %(amount)s，待核查") % {"amount": _amount(after)}
+    if was == ValueStatus.ACCEPTED:
+        return _("修改已核查的数值为 %(amount)s，重新待核查") % {"amount": _amount(after)}
+    return _("重新报送 %(amount)s，待核查") % {"amount": _amount(after)}
+
+
+def history(values: list[Value]) -> dict[int, list[Event]]:
+    """Each value's history from the audit trail, oldest first: submissions, verifications,
+    returns with their reasons, the platform's updates and the evidence files attached."""
+    import json
+
+    from chengzhen.audit.models import AuditRecord
+
+    if not values:
+        return {}
+    out: dict[int, list[Event]] = {v.pk: [] for v in values}
+    files = dict(ValueEvidence.objects.filter(value__in=values).values_list("pk", "value_id"))
+    records = AuditRecord.objects.filter(
+        Q(model="assessment.value", object_pk__in=[str(v.pk) for v in values])
+        | Q(model="assessment.valueevidence", object_pk__in=[str(pk) for pk in files])).order_by("seq")
+    for rec in records:
+        body = json.loads(rec.content)
+        before, after = body.get("before"), body.get("after")
+        if rec.model == "assessment.valueevidence":
+            if before is None and after is not None:
+                out[files[int(rec.object_pk)]].append(
+                    Event(rec.at, rec.actor_username, _("附佐证材料 %(name)s") % {"name": after.get("name", "")}))
+            continue
+        if before is not None and after is not None and before.get("status") == after.get("status") and (
+                before.get("amount") == after.get("amount")):
+            continue  # nothing a reader follows changed (a derivation or evidence text)
+        out[int(rec.object_pk)].append(Event(rec.at, rec.actor_username, _event_text(before, after)))
+    return out
+
+
+@dataclass
 class TodoRow:
     node: Node
     input_code: str

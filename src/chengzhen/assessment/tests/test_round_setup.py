@@ -202,3 +202,33 @@ def test_a_published_round_scored_again_is_checked_not_changed(county, round_, m
     with pytest.raises(Refused, match="考核数值与评分时不同"):
         rounds.score_round(sup, Round.objects.get(pk=r.pk))
     assert Scoring.objects.filter(round=r).count() == 1
+
+
+def test_a_values_history_reads_as_what_happened(client, county, round_, make_task):  # noqa: F811
+    town_a, sup, editor_a = county.units["town_a"], county.users["supervisor"], county.users["editor_a"]
+    v = rounds.submit_value(editor_a, round_, town_a, "A1", "value", "35.5", files=[("台账.pdf", b"%PDF-1.4 x")])
+    v = rounds.verify_value(sup, v, accept=False, reason="请附绿地现状图", expected_version=v.version)
+    v = rounds.submit_value(editor_a, round_, town_a, "A1", "value", "36", files=[("现状图.jpg", jpeg())])
+    v = rounds.verify_value(sup, v, accept=True, expected_version=v.version)
+    v = rounds.submit_value(editor_a, round_, town_a, "A1", "value", "37")
+    make_task("P1", status="completed")
+    rounds.gather_platform_values(sup, round_)
+    expected = ["报送 35.5 %，待核查", "附佐证材料 台账.pdf", "退回：请附绿地现状图", "重新报送 36 %，待核查",
+                "附佐证材料 现状图.jpg", "核查通过", "修改已核查的数值为 37 %，重新待核查"]
+    history = _api(county, "supervisor").get(f"/api/values/{v.pk}/history/").json()
+    assert [e["text"] for e in history] == expected
+    assert [e["actor"] for e in history] == ["editor_a", "editor_a", "supervisor", "editor_a", "editor_a",
+                                             "supervisor", "editor_a"]
+    b1 = Value.objects.get(round=round_, subject=town_a, node="B1")
+    assert [e["text"] for e in _api(county, "supervisor").get(f"/api/values/{b1.pk}/history/").json()] == [
+        "平台取数 100 %，待核查"]
+    assert _api(county, "editor_b").get(f"/api/values/{v.pk}/history/").status_code == 404
+    # the same history on the town's to-do page and in the verifier's queue
+    client.force_login(editor_a)
+    page = client.get(f"/assessment/rounds/RT-2026/todo/{town_a.code}/").content.decode()
+    row = page.split(f'id="v{v.pk}"')[1].split("</section>")[0]
+    assert "履历（7 条）" in row and all(text in row for text in expected)
+    client.force_login(sup)
+    queue = client.get("/assessment/rounds/RT-2026/queue/").content.decode()
+    item = queue.split(f'id="v{v.pk}"')[1].split("</section>")[0]
+    assert "退回：请附绿地现状图" in item
