@@ -649,10 +649,15 @@ def _notify_published(r: Round) -> None:
 
 
 def remind(today: dt.date | None = None) -> int:
-    """Reminders by the round's schedule (催报): ``remind_days`` before the deadline and on it, each
-    subject's liaisons hear how many values are still missing or returned. Sent once per day."""
+    """Reminders by the round's schedule (催报): ``remind_days`` before the submission deadline and
+    on it, each subject's liaisons hear how many values are still missing or returned; as much
+    before the verification deadline (核查截止) and on it, the supervisors hear how many values
+    await verification. Sent once per day."""
     today = today or timezone.localdate()
     sent = 0
+    for r in Round.objects.filter(status=RoundStatus.COLLECTING, verify_by__gte=today):
+        if (r.verify_by - today).days in (r.remind_days, 0):
+            sent += _remind_verifiers(r, today)
     for r in Round.objects.filter(status=RoundStatus.COLLECTING, submit_by__gte=today):
         if (r.submit_by - today).days not in (r.remind_days, 0):
             continue
@@ -666,6 +671,27 @@ def remind(today: dt.date | None = None) -> int:
                               _("%(unit)s 还有 %(n)s 项数值未报送或被退回，填报截止 %(date)s。") % {
                                   "unit": unit.short_name or unit.name, "n": owed, "date": f"{r.submit_by:%Y-%m-%d}"},
                               f"/assessment/rounds/{r.code}/todo/{unit.code}/")
+    return sent
+
+
+def _remind_verifiers(r: Round, today: dt.date) -> int:
+    """One notification per active supervisor: the values of the round waiting for verification."""
+    from chengzhen.org.models import Membership
+    from chengzhen.supervision.models import Notification
+
+    waiting = Value.objects.filter(round=r, status=ValueStatus.SUBMITTED).count()
+    if not waiting:
+        return 0
+    sent = 0
+    for user_id in (Membership.objects.filter(role="supervisor", user__is_active=True)
+                    .values_list("user_id", flat=True).distinct()):
+        _note, created = Notification.objects.get_or_create(
+            recipient_id=user_id, cause=f"round-verify:{r.pk}:{today:%Y%m%d}",
+            defaults={"kind": "assessment", "title": _("【考核核查】%(name)s") % {"name": r.name},
+                      "body": _("还有 %(n)s 项数值待核查，核查截止 %(date)s。") % {
+                          "n": waiting, "date": f"{r.verify_by:%Y-%m-%d}"},
+                      "url": f"/assessment/rounds/{r.code}/queue/", "created_at": timezone.now()})
+        sent += int(created)
     return sent
 
 

@@ -221,3 +221,18 @@ def test_reminders_follow_the_rounds_schedule(county, round_):
     assert "还有 4 项数值未报送或被退回" in note.body and "2026-12-20" in note.body
     assert rounds.remind(dt.date(2026, 12, 17)) == 0  # once a day
     assert rounds.remind(dt.date(2026, 12, 20)) >= 1  # and on the day
+
+
+def test_supervisors_hear_of_values_waiting_before_the_verification_deadline(county, round_):
+    from chengzhen.supervision.models import Notification
+
+    Round.objects.filter(pk=round_.pk).update(verify_by=dt.date(2026, 12, 28))
+    assert rounds.remind(dt.date(2026, 12, 25)) == 0  # nothing waits for verification
+    rounds.submit_value(county.users["editor_a"], round_, county.units["town_a"], "A1", "value", "35")
+    rounds.submit_value(county.users["editor_b"], round_, county.units["town_b"], "A1", "value", "33")
+    assert rounds.remind(dt.date(2026, 12, 24)) == 0  # four days before: not a reminder day
+    assert rounds.remind(dt.date(2026, 12, 25)) == 1  # the one supervisor
+    note = Notification.objects.get(recipient=county.users["supervisor"], kind="assessment")
+    assert "还有 2 项数值待核查，核查截止 2026-12-28" in note.body and note.url.endswith("/RT-2026/queue/")
+    assert rounds.remind(dt.date(2026, 12, 25)) == 0  # once a day
+    assert rounds.remind(dt.date(2026, 12, 28)) == 1  # and on the day
