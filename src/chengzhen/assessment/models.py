@@ -348,3 +348,170 @@ class ValueEvidence(TrackedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# -- weights (权重), designations (动态管理) and incentive funds (以奖代补) ---------------------------
+class WeightMethod(models.TextChoices):
+    AHP = "ahp", _("层次分析法")
+    ENTROPY = "entropy", _("熵权法")
+    COMBINED = "combined", _("主客观组合赋权")
+    EXPERT = "expert", _("专家打分")
+
+
+class WeightSet(TrackedModel):
+    """A weight set (权重) for some of a framework's nodes, saved with the method that gave it and
+    its inputs (the pairwise matrix, the data table, α), so anyone can compute it again."""
+
+    name = models.CharField("名称", max_length=200)
+    method = models.CharField("赋权方法", max_length=10, choices=WeightMethod.choices)
+    criteria = models.JSONField("指标", default=list, help_text="指标代码或名称，与权重一一对应")
+    weights = models.JSONField("权重", default=list, help_text="与指标对应的权重（小数文本），合计为 1")
+    inputs = models.JSONField("输入", default=dict, help_text="判断矩阵、数据表、方向、组合系数 α 等")
+    figures = models.JSONField("检验结果", default=dict, help_text="λmax、CI、CR、RI、信息熵、提示等")
+    framework_version = models.ForeignKey(FrameworkVersion, models.SET_NULL, null=True, blank=True,
+                                          related_name="weight_sets", verbose_name="据此生成的体系版本")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="计算人")
+    created_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "权重"
+        verbose_name_plural = "权重"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_method_display()}）"
+
+
+class DesignationState(models.TextChoices):
+    HELD = "held", _("保留")
+    RECTIFYING = "rectifying", _("整改期")
+    REVOKED = "revoked", _("已取消")
+
+
+class DesignationRule(TrackedModel):
+    """How round results drive a title (称号) such as 优先发展重点镇 (动态管理): a result below the
+    pass line — a failing grade, or a total under ``pass_score`` — starts a rectification period
+    (整改期) of ``rectify_months``; still below at the first round after its end, the title is
+    revoked (取消资格); back above, it is restored (恢复). The defaults follow the key-town seed;
+    the pass line and the months are settings of the rule, not constants."""
+
+    code = models.CharField("规则代码", max_length=40, unique=True)
+    title = models.CharField("称号", max_length=100, help_text="如 优先发展重点镇、美丽城镇样板")
+    framework = models.ForeignKey(Framework, models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name="测评体系", help_text="按哪个测评体系的考核结果管理；空为任意")
+    fail_grades = models.JSONField("不达标等次", default=list, blank=True, help_text="如 [\"不合格\"]")
+    pass_score = models.DecimalField("达标分数线", max_digits=9, decimal_places=2, null=True, blank=True,
+                                     help_text="总分低于此线为不达标；空为只看等次")
+    rectify_months = models.PositiveSmallIntegerField("整改期（月）", default=6)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "动态管理规则"
+        verbose_name_plural = "动态管理规则"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Designation(TrackedModel):
+    """A title held by a unit (称号/资格), granted by a decision (文号); its state moves with round
+    results under its rule. A revoked one stays revoked: the title comes back only as a new
+    designation granted by a new decision."""
+
+    rule = models.ForeignKey(DesignationRule, models.PROTECT, related_name="designations", verbose_name="规则")
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="designations", verbose_name="单位")
+    state = models.CharField("状态", max_length=12, choices=DesignationState.choices, default=DesignationState.HELD)
+    granted_on = models.DateField("授予日期")
+    decision = models.CharField("授予文件", max_length=200, help_text="授予（或重新授予）的决定文号")
+    rectify_until = models.DateField("整改期限", null=True, blank=True)
+    revoked_on = models.DateField("取消日期", null=True, blank=True)
+
+    class Meta:
+        ordering = ["rule_id", "unit__code", "-granted_on"]
+        verbose_name = "称号"
+        verbose_name_plural = "称号"
+        constraints = [models.UniqueConstraint(fields=["rule", "unit"], condition=~models.Q(state="revoked"),
+                                               name="designation_one_live")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.rule.title}（{self.get_state_display()}）"
+
+
+class DesignationEvent(models.Model):
+    """A transition of a designation (授予、进入整改期、恢复、取消资格), with the round and the rule
+    as it read then; one row per transition, written with the designation's change."""
+
+    designation = models.ForeignKey(Designation, models.CASCADE, related_name="events", verbose_name="称号")
+    round = models.ForeignKey(Round, models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name="考核轮次")
+    from_state = models.CharField("原状态", max_length=12, blank=True)
+    to_state = models.CharField("新状态", max_length=12)
+    total = models.DecimalField("总分", max_digits=9, decimal_places=2, null=True, blank=True)
+    grade = models.CharField("等次", max_length=20, blank=True)
+    reason = models.TextField("原因")
+    rule = models.JSONField("适用规则", default=dict)
+    at = models.DateTimeField("时间")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name="操作人")
+
+    class Meta:
+        ordering = ["designation_id", "at", "pk"]
+        verbose_name = "称号变动"
+        verbose_name_plural = "称号变动"
+
+    def __str__(self) -> str:
+        return f"{self.designation} {self.from_state}→{self.to_state}"
+
+
+class FundMethod(models.TextChoices):
+    TIERS = "tiers", _("按等次定额")
+    PROPORTIONAL = "proportional", _("按得分比例")
+    SCALED_TIERS = "scaled_tiers", _("按等次定额等比例调整")
+
+
+class FundPool(TrackedModel):
+    """An incentive fund (以奖代补资金) allocated among a round's subjects by one method; amounts in
+    yuan to the fen (Decimal). What the allocation leaves over (结余, positive) or lacks (缺口,
+    negative) against the pool is stored and shown as its own line."""
+
+    code = models.CharField("资金代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=200)
+    amount = models.DecimalField("资金总额（元）", max_digits=16, decimal_places=2)
+    round = models.ForeignKey(Round, models.PROTECT, related_name="funds", verbose_name="考核轮次")
+    method = models.CharField("分配方式", max_length=14, choices=FundMethod.choices)
+    params = models.JSONField("分配参数", default=dict, help_text="各等次定额、保底、封顶等（元）")
+    remainder = models.DecimalField("结余（负数为缺口，元）", max_digits=16, decimal_places=2, default=0)
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name="分配人")
+    allocated_at = models.DateTimeField("分配时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = "奖补资金"
+        verbose_name_plural = "奖补资金"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class FundAllocation(TrackedModel):
+    """A subject's share of a fund (分配额), with the result it rests on."""
+
+    pool = models.ForeignKey(FundPool, models.CASCADE, related_name="allocations", verbose_name="奖补资金")
+    unit = models.ForeignKey("org.Unit", models.PROTECT, related_name="+", verbose_name="对象")
+    total = models.DecimalField("总分", max_digits=9, decimal_places=2)
+    grade = models.CharField("等次", max_length=20, blank=True)
+    rank = models.PositiveIntegerField("排名", default=0)
+    amount = models.DecimalField("分配额（元）", max_digits=16, decimal_places=2)
+    basis = models.CharField("依据", max_length=200, blank=True, help_text="如 优秀定额、按得分比例、保底、封顶")
+
+    class Meta:
+        ordering = ["pool_id", "rank", "unit__code"]
+        verbose_name = "奖补分配"
+        verbose_name_plural = "奖补分配"
+        constraints = [models.UniqueConstraint(fields=["pool", "unit"], name="fund_allocation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.pool.code} {self.unit} {self.amount}"

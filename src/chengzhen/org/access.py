@@ -286,6 +286,26 @@ def may_on_value(grants: Iterable[Grant], action: Action, subject_path: str) -> 
     return False
 
 
+SUBJECT_RECORD_RULES: dict[str, frozenset[Action]] = {
+    SUPERVISOR: frozenset({Action.READ, Action.EDIT}),
+    UNIT_EDITOR: frozenset({Action.READ}),
+    LEADER: frozenset({Action.READ}),
+    INSPECTOR: frozenset(),
+}
+
+
+def may_on_subject_record(grants: Iterable[Grant], action: Action, subject_path: str) -> bool:
+    """May a person do ``action`` on a record about the subject at ``subject_path`` — its title
+    (称号) and their changes, its share of a fund? Supervisors change them; the subject's own
+    people and leaders over it read them."""
+    for g in grants:
+        if g.role == ADMIN:
+            return True
+        if action in SUBJECT_RECORD_RULES.get(g.role, frozenset()) and g.covers_unit(subject_path):
+            return True
+    return False
+
+
 def may_see_scorecard(grants: Iterable[Grant], subject_path: str, *, published: bool, public: bool) -> bool:
     grants = list(grants)
     if any(g.role == ADMIN or (g.role == SUPERVISOR and g.covers_unit(subject_path)) for g in grants):

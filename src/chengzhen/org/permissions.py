@@ -19,6 +19,7 @@ from .access import (
     INSPECTION_READERS,
     INSPECTION_RECORDERS,
     PROGRAMME_RULES,
+    SUBJECT_RECORD_RULES,
     SUPERVISOR,
     UNIT_RECORD_RULES,
     VALUE_RULES,
@@ -33,6 +34,7 @@ from .access import (
     may_on_rules,
     may_on_some_programme,
     may_on_some_task,
+    may_on_subject_record,
     may_on_task,
     may_on_unit_record,
     may_on_value,
@@ -96,10 +98,13 @@ UNIT_RECORDS = frozenset({"escalation", "accountability"})
 RULE_RECORDS = frozenset({"ruleset", "rulesetversion", "calendarday"})
 # assessment: frameworks and profiles are criteria (read by every role, changed by supervisors);
 # trial scorings are the supervisors' own work
-ASSESSMENT_RULE_RECORDS = frozenset({"framework", "frameworkversion", "subjectprofile"})
+ASSESSMENT_RULE_RECORDS = frozenset({"framework", "frameworkversion", "subjectprofile", "weightset",
+                                     "designationrule", "fundpool"})
 ASSESSMENT_SCORING_RECORDS = frozenset({"scoring", "subjectscore", "indicatorscore"})
 ASSESSMENT_ROUND_RECORDS = frozenset({"round", "roundsubject"})
 ASSESSMENT_VALUE_RECORDS = frozenset({"value", "valueevidence"})
+# records about one subject: its titles (称号) and their changes, its share of a fund
+ASSESSMENT_SUBJECT_RECORDS = frozenset({"designation", "designationevent", "fundallocation"})
 SUPERVISION_PROGRAMME_RECORDS = frozenset({"bulletinsetting"})
 INSPECTION_RECORDS = frozenset({"inspection", "inspectionlink", "inspectionphoto"})
 
@@ -120,7 +125,7 @@ def record_kind(model) -> str:
     """"task" for records owned by a task, "programme" for programme records, "unit" for
     records addressed to a unit in a programme, "rules" for light rules, the calendar and
     indicator frameworks and rounds, "scoring" for trial scorings, "value" for a round's values
-    and their evidence, "bulletin" for bulletins,
+    and their evidence, "subject" for a subject's titles and fund shares, "bulletin" for bulletins,
     "inspection" for inspections and their links and photos,
     else ""."""
     name = model._meta.model_name
@@ -150,7 +155,15 @@ def record_kind(model) -> str:
             return "rules"  # a round is read by every role and set up by supervisors
         if name in ASSESSMENT_VALUE_RECORDS:
             return "value"
+        if name in ASSESSMENT_SUBJECT_RECORDS:
+            return "subject"
     return ""
+
+
+def _subject_unit(obj) -> Unit:
+    """The unit a subject record is about (a designation's, its event's, a fund share's)."""
+    designation = getattr(obj, "designation", None)
+    return designation.unit if designation is not None else obj.unit
 
 
 def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
@@ -183,6 +196,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
             return may_on_rules(grants, Action.EDIT)
         if kind == "value":
             return is_admin(grants) or any(action in VALUE_RULES.get(g.role, frozenset()) for g in grants)
+        if kind == "subject":
+            return is_admin(grants) or any(action in SUBJECT_RECORD_RULES.get(g.role, frozenset()) for g in grants)
         if kind == "bulletin":
             return is_admin(grants) or any(
                 g.role == SUPERVISOR if action == Action.EDIT else action == Action.READ
@@ -212,6 +227,8 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
     if kind == "value":
         value = getattr(obj, "value", None) or obj  # evidence belongs to a value
         return may_on_value(grants, action, value.subject.path)
+    if kind == "subject":
+        return may_on_subject_record(grants, action, _subject_unit(obj).path)
     if kind == "bulletin":
         return may_on_bulletin(grants, action, obj.programme_id, obj.status == "issued")
     if kind == "inspection":
@@ -275,6 +292,13 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         for g in grants:
             if action in VALUE_RULES.get(g.role, frozenset()):
                 condition |= Q(**{f"{prefix}subject_id__in": subtree_units(g.unit_path)})
+        return qs.filter(condition)
+    if kind == "subject":
+        prefix = "designation__" if qs.model._meta.model_name == "designationevent" else ""
+        condition = Q(pk__in=[])
+        for g in grants:
+            if action in SUBJECT_RECORD_RULES.get(g.role, frozenset()):
+                condition |= Q(**{f"{prefix}unit_id__in": subtree_units(g.unit_path)})
         return qs.filter(condition)
     if kind in ("bulletin", "inspection"):
         return qs.filter(_programme_record_condition(grants, action, kind, qs.model))
