@@ -1,12 +1,24 @@
 """Assessment in the admin: frameworks and their versions to look at (versions are imported
 through the command, the page or the API, never edited here), subject profiles per year and
-rounds to edit, scoring runs and values to look at."""
+rounds to edit, scoring runs and values to look at; designation rules to edit, designations, weight
+sets and funds to look at (they move through their services: grants, reviews, allocations)."""
 
 from django.contrib import admin
 
 from chengzhen.org.admin_base import ReadOnlyAdmin, ScopedAdmin
 
-from .models import Framework, FrameworkVersion, Round, Scoring, SubjectProfile, Value
+from .models import (
+    Designation,
+    DesignationRule,
+    Framework,
+    FrameworkVersion,
+    FundPool,
+    Round,
+    Scoring,
+    SubjectProfile,
+    Value,
+    WeightSet,
+)
 
 
 @admin.register(Framework)
@@ -53,3 +65,27 @@ class ValueAdmin(ReadOnlyAdmin):
                     "verified_by"]
     list_filter = ["status", "source"]
     search_fields = ["node", "subject__name"]
+
+
+@admin.register(DesignationRule)
+class DesignationRuleAdmin(ScopedAdmin):
+    list_display = ["code", "title", "framework", "fail_grades", "pass_score", "rectify_months"]
+
+
+@admin.register(Designation)
+class DesignationAdmin(ReadOnlyAdmin):
+    """Granted with ``chengzhen designation grant`` or the designations page; moved by rounds."""
+
+    list_display = ["unit", "rule", "state", "granted_on", "decision", "rectify_until", "revoked_on"]
+    list_filter = ["state", "rule"]
+
+
+@admin.register(WeightSet)
+class WeightSetAdmin(ReadOnlyAdmin):
+    list_display = ["name", "method", "framework_version", "created_by", "created_at"]
+    list_filter = ["method"]
+
+
+@admin.register(FundPool)
+class FundPoolAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "amount", "round", "method", "remainder", "allocated_at"]

@@ -446,8 +446,8 @@ class DesignationEvent(models.Model):
     designation = models.ForeignKey(Designation, models.CASCADE, related_name="events", verbose_name="称号")
     round = models.ForeignKey(Round, models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name="考核轮次")
-    from_state = models.CharField("原状态", max_length=12, blank=True)
-    to_state = models.CharField("新状态", max_length=12)
+    from_state = models.CharField("原状态", max_length=12, blank=True, choices=DesignationState.choices)
+    to_state = models.CharField("新状态", max_length=12, choices=DesignationState.choices)
     total = models.DecimalField("总分", max_digits=9, decimal_places=2, null=True, blank=True)
     grade = models.CharField("等次", max_length=20, blank=True)
     reason = models.TextField("原因")

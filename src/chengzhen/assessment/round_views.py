@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -226,8 +227,10 @@ def round_list(request: HttpRequest) -> HttpResponse:
         cards = [] if board or r.scoring_id is None else [u for u in mine if rounds.may_see(user, r, u)]
         items.append({"round": r, "mine": mine, "cards": cards, "board": board,
                       "queue": can(user, Action.EDIT, Value), "ranking": r.scoring_id and may_rank(user, r)})
-    return render(request, "assessment/rounds.html", {"items": items, "form": form, "open_form": status == 400},
-                  status=status)
+    from .designation_services import at_risk
+
+    return render(request, "assessment/rounds.html", {"items": items, "form": form, "open_form": status == 400,
+                                                      "at_risk": len(at_risk(user))}, status=status)
 
 
 # ---- 2. the progress board and its actions ---------------------------------------------------
@@ -246,8 +249,12 @@ def round_board(request: HttpRequest, code: str) -> HttpResponse:
         row["card"] = r.scoring_id is not None and rounds.may_see(request.user, r, row["unit"])
     figures = ("expected", "submitted", "accepted", "returned", "missing", "late")
     totals = {k: sum(row[k] for row in rows) for k in figures}
+    from .models import DesignationEvent
+
+    changes = (DesignationEvent.objects.filter(round=r).exclude(from_state=F("to_state"))
+               .select_related("designation__unit", "designation__rule").order_by("designation__unit__code"))
     return render(request, "assessment/round.html", {
-        "r": r, "rows": rows, "totals": totals, "can_edit": can(request.user, Action.EDIT, Round),
+        "r": r, "rows": rows, "totals": totals, "changes": changes, "can_edit": can(request.user, Action.EDIT, Round),
         "queue": can(request.user, Action.EDIT, Value), "ranking": r.scoring_id and may_rank(request.user, r),
         "downloads": r.scoring_id is not None and may_download(request.user, r, "xlsx"),
     })

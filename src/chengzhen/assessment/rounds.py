@@ -596,7 +596,8 @@ def _check_published(user, r: Round, result, digest: str) -> services.Scored:
 
 
 def publish_round(user, r: Round, *, expected_version: int | None = None) -> Round:
-    """Publish a scored round: each subject sees its own scorecard (everyone's when public)."""
+    """Publish a scored round: each subject sees its own scorecard (everyone's when public), and
+    the titles its subjects hold are reviewed against the results (动态管理)."""
     require(user, Action.EDIT, Round)
     with acting_for(user, "publish_round"), transaction.atomic():
         current = Round.objects.select_for_update().get(pk=r.pk)
@@ -609,10 +610,13 @@ def publish_round(user, r: Round, *, expected_version: int | None = None) -> Rou
         current.status, current.published_at, current.published_by = RoundStatus.PUBLISHED, timezone.now(), user
         current.save()
     _notify_published(current)
+    from .designation_services import review_round
+
+    review_round(user, current)  # the titles its subjects hold move with the published results
     return current
 
 
-def _liaisons(r: Round) -> list[tuple[str, int]]:
+def liaisons_of(r: Round) -> list[tuple[str, int]]:
     """(unit path, user id) of the liaisons (联络员) who may hear of the round: active, and — when
     their membership names programmes — covering the round's programme."""
     from chengzhen.org.models import Membership
@@ -626,7 +630,7 @@ def _liaisons(r: Round) -> list[tuple[str, int]]:
     return out
 
 
-def _tell(liaisons: list[tuple[str, int]], unit: Unit, cause: str, title: str, body: str, url: str) -> int:
+def tell_liaisons(liaisons: list[tuple[str, int]], unit: Unit, cause: str, title: str, body: str, url: str) -> int:
     """One notification per liaison covering ``unit`` and ``cause`` (sent once); how many were new."""
     from chengzhen.supervision.models import Notification
 
@@ -641,11 +645,12 @@ def _tell(liaisons: list[tuple[str, int]], unit: Unit, cause: str, title: str, b
 
 
 def _notify_published(r: Round) -> None:
-    liaisons = _liaisons(r)
+    liaisons = liaisons_of(r)
     for unit in subjects_of(r):
-        _tell(liaisons, unit, f"round-published:{r.pk}:{unit.pk}", _("【考核结果】%(name)s已公布") % {"name": r.name},
-              _("%(unit)s 的评分明细已可查看。") % {"unit": unit.short_name or unit.name},
-              f"/assessment/rounds/{r.code}/scorecard/{unit.code}/")
+        tell_liaisons(liaisons, unit, f"round-published:{r.pk}:{unit.pk}",
+                      _("【考核结果】%(name)s已公布") % {"name": r.name},
+                      _("%(unit)s 的评分明细已可查看。") % {"unit": unit.short_name or unit.name},
+                      f"/assessment/rounds/{r.code}/scorecard/{unit.code}/")
 
 
 def remind(today: dt.date | None = None) -> int:
@@ -661,16 +666,16 @@ def remind(today: dt.date | None = None) -> int:
     for r in Round.objects.filter(status=RoundStatus.COLLECTING, submit_by__gte=today):
         if (r.submit_by - today).days not in (r.remind_days, 0):
             continue
-        liaisons = _liaisons(r)
+        liaisons = liaisons_of(r)
         for row in progress(r):
             owed = row["missing"] + row["returned"]
             if owed:
                 unit = row["unit"]
-                sent += _tell(liaisons, unit, f"round-remind:{r.pk}:{unit.pk}:{today:%Y%m%d}",
-                              _("【考核填报】%(name)s") % {"name": r.name},
-                              _("%(unit)s 还有 %(n)s 项数值未报送或被退回，填报截止 %(date)s。") % {
-                                  "unit": unit.short_name or unit.name, "n": owed, "date": f"{r.submit_by:%Y-%m-%d}"},
-                              f"/assessment/rounds/{r.code}/todo/{unit.code}/")
+                body = _("%(unit)s 还有 %(n)s 项数值未报送或被退回，填报截止 %(date)s。") % {
+                    "unit": unit.short_name or unit.name, "n": owed, "date": f"{r.submit_by:%Y-%m-%d}"}
+                sent += tell_liaisons(liaisons, unit, f"round-remind:{r.pk}:{unit.pk}:{today:%Y%m%d}",
+                                      _("【考核填报】%(name)s") % {"name": r.name}, body,
+                                      f"/assessment/rounds/{r.code}/todo/{unit.code}/")
     return sent
 
 

@@ -214,6 +214,26 @@ class Builder:
         published = timezone.make_aware(dt.datetime(2026, 11, 16, 9, 0))
         type(r).objects.filter(pk=r.pk).update(published_at=published)  # the demo's calendar, not today
         self.say(f"已完成并公布考核轮次 {r.code}（{len(towns)} 个重点镇，测评体系 {r.framework_version}）。")
+        self._designations(duban01, towns, rounds.round_of(r.code))
+
+    def _designations(self, duban01, towns, r) -> None:
+        """The title 优先发展重点镇 held by the priority towns since the county's decision of
+        January 2026, under the seed's rule (不合格 → 整改期, then 取消资格; the pass line of 60 and
+        the six months are configurable defaults, not the seed's figures), reviewed against the
+        published round: the towns graded 不合格 enter their rectification period."""
+        from chengzhen.assessment import designation_services
+
+        rule = designation_services.save_rule(
+            duban01, code="YXFZZDZ", title="优先发展重点镇", framework_code="ZDZ",
+            fail_grades=["不合格（限期整改）"], pass_score="60", rectify_months=6,
+            note="达不到既定目标的重点镇，给一定的整改期，整改后仍达不到要求的，取消其优先发展重点镇资格。"
+                 "（分数线、整改月数为可配置的默认值）")
+        for town in towns:
+            designation_services.grant(duban01, rule, town, granted_on=dt.date(2026, 1, 5),
+                                       decision="云政发〔2026〕2号")
+        done = designation_services.review_round(duban01, r)
+        names = "、".join(e.designation.unit.short_name for e in done.changed)
+        self.say(f"称号动态管理：{len(towns)} 个优先发展重点镇，进入整改期 {len(done.changed)} 个（{names}）。")
 
     @staticmethod
     def _round_calendar(r, towns) -> None:
@@ -790,6 +810,10 @@ def fingerprint() -> str:
                                                        "submitted_at", "verified_by__username", "verified_at")
     queries["subject_score"] = SubjectScore.objects.values_list("scoring__label", "subject", "total", "grade", "rank",
                                                                 "vetoed", "prerequisite_failed")
+    from chengzhen.assessment.models import Designation
+
+    queries["designation"] = Designation.objects.values_list("rule__code", "unit__code", "state", "granted_on",
+                                                             "decision", "rectify_until", "revoked_on")
     digest = hashlib.sha256()
     for name, qs in queries.items():
         rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False) for row in qs)

@@ -36,8 +36,8 @@ class Migration(migrations.Migration):
             name='DesignationEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(blank=True, max_length=12, verbose_name='原状态')),
-                ('to_state', models.CharField(max_length=12, verbose_name='新状态')),
+                ('from_state', models.CharField(blank=True, choices=[('held', '保留'), ('rectifying', '整改期'), ('revoked', '已取消')], max_length=12, verbose_name='原状态')),
+                ('to_state', models.CharField(choices=[('held', '保留'), ('rectifying', '整改期'), ('revoked', '已取消')], max_length=12, verbose_name='新状态')),
                 ('total', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True, verbose_name='总分')),
                 ('grade', models.CharField(blank=True, max_length=20, verbose_name='等次')),
                 ('reason', models.TextField(verbose_name='原因')),

@@ -4,6 +4,7 @@ The county is loaded once for the module (in a transaction rolled back at the en
 runs in its own savepoint inside it, so one test's writes never reach the next.
 """
 
+import datetime as dt
 import io
 import time
 from collections import defaultdict
@@ -26,7 +27,7 @@ from chengzhen.programmes.models import Phase, Programme, Target
 
 # The digest of the demo's data (build.fingerprint). The same value on SQLite and PostgreSQL
 # shows the data are the same on both; change it only with a deliberate change of the demo.
-FINGERPRINT = "1363a018fd0bb7b1357570b227f18b6a8975d80a1bae4bdd80a00efd8f6011aa"
+FINGERPRINT = "88d7c1cec706a716f0820e139501246bbe14ed1326897d7221d9e9a093943018"
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +238,14 @@ def test_the_key_towns_round_is_scored_and_published(demo):
     given = Value.objects.filter(round=r, subject__short_name="枫林镇", source="person").count()
     assert late == {**{name: 0 for name in late}, "枫林镇": given} and given > 0
     assert not any(row["overdue"] for row in rounds.progress(r))  # published: nothing is overdue
+
+
+def test_the_towns_graded_below_the_line_enter_their_rectification_period(demo):
+    from chengzhen.assessment.models import Designation, SubjectScore
+
+    failing = set(SubjectScore.objects.filter(scoring__label="ZDZ-2026-10", grade__startswith="不合格")
+                  .values_list("subject", flat=True))
+    states = dict(Designation.objects.values_list("unit__code", "state"))
+    assert len(states) == 8 and failing and {c for c, s in states.items() if s == "rectifying"} == failing
+    rectifying = Designation.objects.filter(state="rectifying")
+    assert {d.rectify_until for d in rectifying} == {dt.date(2027, 5, 16)}  # 6 months after 2026-11-16
