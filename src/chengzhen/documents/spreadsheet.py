@@ -275,9 +275,11 @@ def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any
     return count
 
 
-def read_csv(path: Path, display_name: str, max_bytes: int) -> SheetData:
+def read_csv(path: Path, display_name: str, max_bytes: int, delimiter: str = ",") -> SheetData:
     """Read a CSV table: UTF-8 (with or without a BOM), else GB18030 (what Excel on Chinese
-    Windows writes). A leading apostrophe before ``= + - @`` is dropped (see ``csv_text``)."""
+    Windows writes). A leading apostrophe before ``= + - @`` is dropped (see ``csv_text``).
+    ``delimiter="auto"`` takes a tab when the first line has tabs and no comma (a table pasted
+    from Excel), else a comma."""
     name = display_name or path.name
     size = path.stat().st_size if path.exists() else -1
     if size < 0:
@@ -293,8 +295,11 @@ def read_csv(path: Path, display_name: str, max_bytes: int) -> SheetData:
         except UnicodeDecodeError:
             raise Refused([Problem(file=name, reason="无法识别的文字编码（应为 UTF-8 或 GB18030）")]
                           ) from None
+    if delimiter == "auto":
+        first = text.split("\n", 1)[0]
+        delimiter = "\t" if "\t" in first and "," not in first else ","
     rows = []
-    for values in csv.reader(io.StringIO(text, newline="")):
+    for values in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         rows.append(tuple(_csv_cell(v) for v in values))
     return SheetData(name, Path(name).stem, rows, EPOCH_1900)
 
