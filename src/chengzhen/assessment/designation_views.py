@@ -20,7 +20,7 @@ from chengzhen.problems import Refused
 
 from . import designation_services as services
 from .models import Designation, DesignationRule
-from .round_views import _form_errors, _say
+from .round_views import show_form_errors, show_refusal
 
 
 class GrantForm(forms.Form):
@@ -53,13 +53,13 @@ def designation_list(request: HttpRequest) -> HttpResponse:
                 done = services.grant(user, services.rule_of(d["rule"]), unit, granted_on=d["granted_on"],
                                       decision=d["decision"])
             except (Refused, PermissionDenied) as exc:
-                _say(request, exc)
+                show_refusal(request, exc)
             else:
                 messages.success(request, _("已授予 %(unit)s“%(title)s”（%(decision)s）。") % {
                     "unit": unit.short_name or unit.name, "title": done.rule.title, "decision": done.decision})
                 return redirect("assessment:designations")
         else:
-            _form_errors(request, form)
+            show_form_errors(request, form)
         status = 400
     today = timezone.localdate()
     risk = [{"d": d, "days": (d.rectify_until - today).days if d.rectify_until else None,

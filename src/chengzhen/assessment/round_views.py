@@ -108,7 +108,7 @@ def _subject(r: Round, unit_code: str) -> Unit:
     return link.unit
 
 
-def _say(request: HttpRequest, exc: Exception) -> None:
+def show_refusal(request: HttpRequest, exc: Exception) -> None:
     """A refusal as messages: each problem of a Refused, else the exception's text."""
     if isinstance(exc, Refused):
         for p in exc.problems:
@@ -191,11 +191,11 @@ def _create_round(request: HttpRequest, form: RoundForm) -> Round | None:
             programme=Programme.objects.filter(code=d["programme"]).first() if d["programme"] else None,
             previous=previous, public=d["public"], issuer=d["issuer"], requirements=d["requirements"])
     except (Refused, PermissionDenied) as exc:
-        _say(request, exc)
+        show_refusal(request, exc)
         return None
 
 
-def _form_errors(request: HttpRequest, form: forms.Form) -> None:
+def show_form_errors(request: HttpRequest, form: forms.Form) -> None:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         for e in errors:
@@ -218,7 +218,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
                 "code": r.code, "n": r.subjects.count()})
             return redirect("assessment:round", code=r.code)
         if form.errors:
-            _form_errors(request, form)
+            show_form_errors(request, form)
         status = 400
     board = oversees(user)
     items = []
@@ -265,7 +265,7 @@ def _board_action(request: HttpRequest, code: str, act) -> HttpResponse:
     try:
         done = act(r)
     except (Refused, StaleEdit, PermissionDenied) as exc:
-        _say(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, done)
     return redirect("assessment:round", code=r.code)
@@ -315,7 +315,7 @@ def round_report(request: HttpRequest, code: str, kind: str) -> HttpResponse:
             path = docx if kind == "docx" else xlsx
             data, name = path.read_bytes(), path.name
     except Refused as exc:
-        _say(request, exc)
+        show_refusal(request, exc)
         return redirect("assessment:rounds")
     return FileResponse(io.BytesIO(data), as_attachment=True, filename=name,
                         content_type=DOCX if kind == "docx" else XLSX)
@@ -352,7 +352,7 @@ def todo(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
     if request.method == "POST":
         form = ValueForm(request.POST, request.FILES)
         if not form.is_valid():
-            _form_errors(request, form)
+            show_form_errors(request, form)
             status = 400
         else:
             d = form.cleaned_data
@@ -362,7 +362,7 @@ def todo(request: HttpRequest, code: str, unit_code: str) -> HttpResponse:
                     evidence=d["evidence"], files=[(f.name, f.read()) for f in d["files"]],
                     expected_version=d["expected_version"])
             except (Refused, StaleEdit) as exc:
-                _say(request, exc)
+                show_refusal(request, exc)
                 posted, status = {(d["node"], d["input"]): d}, 400
             else:
                 fw = rounds.framework(r)
@@ -409,7 +409,7 @@ def todo_import(request: HttpRequest, code: str, unit_code: str) -> HttpResponse
         try:
             n = rounds.import_template(request.user, r, unit, path, upload.name)
         except (Refused, StaleEdit) as exc:
-            _say(request, exc)
+            show_refusal(request, exc)
         else:
             messages.success(request, _("已从 %(name)s 报送 %(n)s 项数值，待核查。") % {"name": upload.name, "n": n})
     return redirect("assessment:todo", code=r.code, unit_code=unit.code)
@@ -448,7 +448,7 @@ def _verify(request: HttpRequest, r: Round) -> HttpResponse:
         rounds.verify_value(request.user, value, accept=accept, expected_version=_version(request),
                             reason=request.POST.get("reason", ""))
     except (Refused, StaleEdit, PermissionDenied) as exc:
-        _say(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, (_("已核查：%(what)s") if accept else _("已退回：%(what)s")) % {"what": what})
     target = reverse("assessment:queue", args=[r.code])
