@@ -234,6 +234,20 @@ class Builder:
         done = designation_services.review_round(duban01, r)
         names = "、".join(e.designation.unit.short_name for e in done.changed)
         self.say(f"称号动态管理：{len(towns)} 个优先发展重点镇，进入整改期 {len(done.changed)} 个（{names}）。")
+        self._fund(duban01, r)
+
+    def _fund(self, duban01, r) -> None:
+        """The seed's 6,800万元 for the priority towns, as 以奖代补 in proportion to the round's
+        scores among the towns that passed (floor 500万, cap 1,500万: the demo's choice, not the
+        seed's), to the fen."""
+        from chengzhen.assessment import fund_services
+
+        pool = fund_services.allocate_fund(
+            duban01, code="YXFZZDZ-2026", name="2026年度优先发展重点镇以奖代补资金", amount="6800万", round=r,
+            method="proportional", params={"eligible_grades": ["优秀", "良好", "合格"], "floor": "5000000",
+                                           "cap": "15000000"})
+        funded = pool.allocations.filter(amount__gt=0).count()
+        self.say(f"奖补资金 {pool.code}：6,800万元按得分比例分配给 {funded} 个镇。")
 
     @staticmethod
     def _round_calendar(r, towns) -> None:
@@ -814,6 +828,9 @@ def fingerprint() -> str:
 
     queries["designation"] = Designation.objects.values_list("rule__code", "unit__code", "state", "granted_on",
                                                              "decision", "rectify_until", "revoked_on")
+    from chengzhen.assessment.models import FundAllocation
+
+    queries["fund_allocation"] = FundAllocation.objects.values_list("pool__code", "unit__code", "amount", "basis")
     digest = hashlib.sha256()
     for name, qs in queries.items():
         rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False) for row in qs)

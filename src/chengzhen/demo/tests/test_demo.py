@@ -27,7 +27,7 @@ from chengzhen.programmes.models import Phase, Programme, Target
 
 # The digest of the demo's data (build.fingerprint). The same value on SQLite and PostgreSQL
 # shows the data are the same on both; change it only with a deliberate change of the demo.
-FINGERPRINT = "88d7c1cec706a716f0820e139501246bbe14ed1326897d7221d9e9a093943018"
+FINGERPRINT = "471045a2984662afddfa9f0a4383ed6e8d697a6fd9c3897de2d56b2dfebd945a"
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +249,17 @@ def test_the_towns_graded_below_the_line_enter_their_rectification_period(demo):
     assert len(states) == 8 and failing and {c for c, s in states.items() if s == "rectifying"} == failing
     rectifying = Designation.objects.filter(state="rectifying")
     assert {d.rectify_until for d in rectifying} == {dt.date(2027, 5, 16)}  # 6 months after 2026-11-16
+
+
+def test_the_fund_is_shared_by_the_towns_that_passed_to_the_fen(demo):
+    from decimal import Decimal
+
+    from chengzhen.assessment.models import FundPool, SubjectScore
+
+    pool = FundPool.objects.get(code="YXFZZDZ-2026")
+    shares = {a.unit.code: a.amount for a in pool.allocations.select_related("unit")}
+    assert pool.amount == Decimal("68000000.00") and sum(shares.values()) == pool.amount and pool.remainder == 0
+    failing = set(SubjectScore.objects.filter(scoring__label="ZDZ-2026-10", grade__startswith="不合格")
+                  .values_list("subject", flat=True))
+    assert all(shares.get(code, 0) == 0 for code in failing)
+    assert all(Decimal("5000000") <= v <= Decimal("15000000") for c, v in shares.items() if c not in failing)
