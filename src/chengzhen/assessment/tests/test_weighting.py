@@ -187,6 +187,26 @@ def test_entropy_on_a_published_example_with_constant_columns():
     assert "0·ln 0=0" in r.convention
 
 
+def test_entropy_normalises_as_the_published_worked_example_does():
+    """The 11 units × 9 indicators of 《指标权重确定方法之熵权法》 (the widely copied worked example,
+    e.g. r1worldwide.com/shtml/view-6214983.html): its printed min–max table (2 places) for units
+    A–E, column by column as ours; and constant-free columns all take part."""
+    x = [[100, 90, 100, 84, 90, 100, 100, 100, 100], [100, 100, 78.6, 100, 90, 100, 100, 100, 100],
+         [75, 100, 85.7, 100, 90, 100, 100, 100, 100], [100, 100, 78.6, 100, 90, 100, 94.4, 100, 100],
+         [100, 90, 100, 100, 100, 90, 100, 100, 80], [100, 100, 100, 100, 90, 100, 100, 85.7, 100],
+         [100, 100, 78.6, 100, 90, 100, 55.6, 100, 100], [87.5, 100, 85.7, 100, 100, 100, 100, 100, 100],
+         [100, 100, 92.9, 100, 80, 100, 100, 100, 100], [100, 90, 100, 100, 100, 100, 100, 100, 100],
+         [100, 100, 92.9, 100, 90, 100, 100, 100, 100]]
+    printed = [[1.00, 0.00, 1.00, 0.00, 0.50, 1.00, 1.00, 1.00, 1.00],   # A
+               [1.00, 1.00, 0.00, 1.00, 0.50, 1.00, 1.00, 1.00, 1.00],   # B
+               [0.00, 1.00, 0.33, 1.00, 0.50, 1.00, 1.00, 1.00, 1.00],   # C
+               [1.00, 1.00, 0.00, 1.00, 0.50, 1.00, 0.87, 1.00, 1.00],   # D
+               [1.00, 0.00, 1.00, 1.00, 1.00, 0.00, 1.00, 1.00, 0.00]]   # E
+    r = entropy(x)
+    np.testing.assert_allclose(np.round(r.normalised[:5], 2), printed, atol=1e-9)
+    assert r.weights.sum() == pytest.approx(1) and not r.warnings
+
+
 def test_entropy_directions_negative_and_target():
     x = np.array([[1.0, 10, 1], [2, 20, 2], [3, 30, 3], [4, 40, 4]])
     r = entropy(x, ["+", "−", 3])
