@@ -1,0 +1,611 @@
+"""Canonical measures (规范指标) and matching campaign indicators to them, for merging joint
+campaigns (六城联创). Pure: no Django (PyYAML, stdlib).
+
+The dictionary is data, ``data/measures.yaml``: each canonical measure with its code, name, unit,
+direction and the other names it goes by (synonyms, older names). ``Dictionary.lookup`` finds an
+indicator's measure by its normalised name among those names, requiring a unit of the same
+dimension (the unit table, ``units.py``) and a compatible direction. Confirmed matches made by
+people extend the dictionary (``Dictionary.extended``).
+
+The matcher (``similarity``, ``propose``) proposes a measure for an indicator the dictionary does
+not know, from the two Chinese names and units, with a score in [0, 1] and the evidence in words an
+office reads. A person confirms or rejects each proposal; nothing is merged on a score alone.
+
+Guards, checked first; any failure gives score 0 and says why (never proposed):
+
+* Units of the same dimension in the unit table (座/万人 and 座/千人 yes; % and 公里/平方公里 no;
+  a unit the table does not know: no — we cannot tell what it measures).
+* Compatible directions (``directions_compatible``): 越高越好 never merges with 越低越好.
+* The same numbers in the names (500米 vs 300米, PM2.5 vs PM10, 15分钟 vs 5分钟, 近3年 vs 近2年,
+  Ⅲ类 vs Ⅴ类): a number in an indicator name fixes what is counted, so two names with different
+  numbers — or a number on one side only — measure different things.
+* The same kind of quantity, read from the end of the name (the head of a Chinese noun phrase):
+  a share (率、比例、占比、比重、比率 — one kind: 网上可办率 = 网上可办比例), a growth rate
+  (增速、增长率、增幅), a reduction (降低率、下降率、降幅), a satisfaction (满意度、满意率), another
+  degree (参与度、知晓度 …), an index (指数), a concentration (浓度), an average (平均值), a score
+  (得分、成绩). 满意度 vs 支持率 or 知晓率 differ in kind. Heads that only restate the unit
+  (面积、长度、数、数量、个数) are dropped: the unit check already covers them.
+
+Then the names are compared after removing words that do not change the quantity:
+
+* Place scope (城市、建成区、城区、市区、中心城区、镇区、县城、城镇、全市、全县、县域、市域): a joint
+  campaign is one place's campaigns, so 建成区绿化覆盖率 and 城市绿化覆盖率 are one quantity there
+  (but 城镇化 is a word of its own, 城镇居民/城镇人口 a population class of the statistics, and 农村
+  is not scope: it names other places; 县城 against 县域 is two extents, see below).
+* The public asked in a survey (群众、居民、公众、市民、百姓 are one word for it; “X对…的满意度”
+  = “…X满意度”); 游客 are other people.
+* Per-population denominators (每万人、每千常住人口、千人拥有 …): they restate the unit.
+* A unit restated in brackets (“（%）”) and a Latin abbreviation glossing a term (“（EI）”).
+* Fillers: 的、拥有、年度、全年; 年均 = 年平均 = 平均.
+* 生活 before 污水/垃圾/粪便, 集中 before 处理, 环境 before 空气: the statistical names of one
+  quantity, as the domain file's overlap table lists them (城市生活污水集中处理率 under 污水处理率;
+  环境空气质量 is the GB 3095 name of 空气质量).
+* One quantity, two spellings, made one before anything is compared (the evidence says which):
+  standard abbreviations (公厕 公共厕所, 公交 公共交通, 规上 规模以上, 控规 控制性详细规划, GDP
+  地区生产总值, 环评, 机扫, 路网); older names by the newer (公共绿地 → 公园绿地, the class renamed by
+  CJJ/T 85-2002; 用气/用水普及率 → 燃气/供水普及率); 无害化处置 = 无害化处理, 按时 = 按期; a pollutant's
+  Chinese name by its formula (细颗粒物 PM2.5, 可吸入颗粒物 PM10 …, so the number guard sees it);
+  “甲占乙比例” = “乙中甲占比”; a qualifier bracketed after the head goes before it (“绿化覆盖率
+  （建成区）”). 居民/群众/公众 are one word only in survey measures: elsewhere 居民 is a population.
+
+What remains is compared by character bigrams (no segmenter: indicator names are short noun
+phrases, and bigrams see 污水处理 in both 城市污水处理率 and 生活污水集中处理率 without a
+dictionary). Each character covered by a bigram the other name also has is shared; the rest are
+the differing parts, each read as one of four kinds:
+
+* scope and the statistical qualifiers above (soft);
+* a qualifier that only wraps or localises what is counted (harmless): the administrative unit of
+  counting (事项、项目、工作、建设), the statistics' default population (常住、全体), the overall figure
+  of a survey or score (综合/总体/整体 before the head), a particle (中、之、所), and the setting a
+  measure always has (物业管理 is of 住宅小区, 机械化清扫 of 道路, 污泥 comes from 污水处理厂, 加装电梯
+  is into 既有住宅, the 15分钟 生活圈 is the 社区生活圈 of GB 50180);
+* a qualifier that changes the quantity (narrowing): other places (农村、乡镇、城乡 …), another
+  population (城镇居民 vs 居民, 户籍), a sub-class of the object (餐厨/建筑垃圾, 工业, 医疗, 屋顶/立体/
+  附属/防护绿化, 社区/综合公园, 微型, 普惠, 公办, 新能源, 二次, 管道, 轨道 …), a part of the stock
+  (新建、新增、存量、老旧、重点、一般), and 人均 against a total (the unit table cannot tell 元 per head
+  from 亿元 of GDP);
+* anything else (other).
+
+The score: when *both* names have parts the other lacks (公园 vs 公共, 开工 vs 完工), or an urban area
+(建成区、县城、镇区) stands against a whole territory (县域、全市、镇域), each names something the other
+does not — a substitution — and the bigram Dice coefficient of the names without their soft words
+is halved; so it is when one side only has a narrowing qualifier. When one side's extra parts are
+all soft or harmless, the names are compared by containment: score 1. An extra part of unknown
+meaning on one side keeps the Dice coefficient, so it passes only when short against a long
+common part. The threshold (``DEFAULT_THRESHOLD``) was chosen on the development set, never on the
+frozen one; a missed match is still offered for manual pairing, which costs less than a wrong merge.
+
+Why our own code: no library matches Chinese indicator names with unit and direction guards.
+Fuzzy string matchers (difflib, rapidfuzz) score 开工率 against 完工率 as near-identical and know
+nothing of units; segmenters (jieba) split words but do not know which qualifiers change a
+quantity, and loading one costs more time than the whole merge is allowed. The rules here are a
+page of data-like code an office can check against the evidence each proposal carries.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from . import units as unit_table
+
+MEASURES_FILE = Path(__file__).parent / "data" / "measures.yaml"
+DIRECTIONS = ("higher", "lower", "band", "")  # "" = qualitative (a requirement met or not)
+_DROP = re.compile(r"[\s\u3000·・、，,（）()【】\[\]“”\"'《》<>]+")
+
+
+def normalise_name(name: str) -> str:
+    """An indicator name as compared: NFKC (full-width letters and digits to ASCII), spaces,
+    brackets, quotes and separators dropped, ASCII lower-cased."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", name or "")).lower()
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A canonical measure: what several campaigns' indicators measure alike."""
+
+    code: str
+    name: str
+    unit: str  # a unit of the unit table ("" dimensionless or qualitative)
+    direction: str  # higher / lower / band / "" (qualitative)
+    synonyms: tuple[str, ...] = ()  # other names, older names
+    note: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.synonyms)
+
+
+def units_compatible(a: str, b: str) -> bool:
+    """Two indicator units measure the same dimension (both known to the unit table)."""
+    try:
+        return unit_table.same_dimension(a, b)
+    except unit_table.UnitError:
+        return False
+
+
+def directions_compatible(a: str, b: str) -> bool:
+    """Same direction, or a band against a one-sided threshold of either side."""
+    return a == b or "band" in (a, b) and "" not in (a, b)
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """The canonical measures by code, and every normalised name → the codes it names."""
+
+    measures: dict[str, Measure]
+    by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    confirmed: tuple[tuple[str, str, str], ...] = ()  # (indicator name, unit, code) people confirmed
+
+    @classmethod
+    def from_measures(cls, measures: Iterable[Measure], confirmed: Iterable[tuple[str, str, str]] = ()
+                      ) -> Dictionary:
+        by_code: dict[str, Measure] = {}
+        for m in measures:
+            if m.code in by_code:
+                raise ValueError(f"规范指标代码重复：{m.code}")
+            if m.direction not in DIRECTIONS:
+                raise ValueError(f"规范指标 {m.code} 的方向 {m.direction!r} 未知")
+            unit_table.unit(m.unit)  # raises UnitError for a unit the table does not know
+            by_code[m.code] = m
+        confirmed = tuple(confirmed)
+        by_name: dict[str, list[str]] = {}
+        for m in by_code.values():
+            for name in m.names:
+                codes = by_name.setdefault(normalise_name(name), [])
+                if m.code not in codes:
+                    codes.append(m.code)
+        for name, _unit, code in confirmed:
+            if code not in by_code:
+                raise ValueError(f"确认的匹配指向不存在的规范指标 {code}")
+            codes = by_name.setdefault(normalise_name(name), [])
+            if code not in codes:
+                codes.append(code)
+        return cls(by_code, {k: tuple(v) for k, v in by_name.items()}, confirmed)
+
+    @classmethod
+    def shipped(cls) -> Dictionary:
+        return _shipped()
+
+    def extended(self, confirmed: Iterable[tuple[str, str, str]]) -> Dictionary:
+        """This dictionary with people's confirmed matches (indicator name, unit, measure code)."""
+        return Dictionary.from_measures(self.measures.values(), (*self.confirmed, *confirmed))
+
+    def lookup(self, name: str, unit: str, direction: str) -> Measure | None:
+        """The measure an indicator of this name, unit and direction is, or None."""
+        for code in self.by_name.get(normalise_name(name), ()):
+            m = self.measures[code]
+            if units_compatible(m.unit, unit) and directions_compatible(m.direction, direction):
+                return m
+        return None
+
+    def without_names(self) -> Dictionary:
+        """The measures with no names to look up (to measure the matcher on its own)."""
+        return replace(self, by_name={}, confirmed=())
+
+
+def load_measures(path: Path = MEASURES_FILE) -> list[Measure]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for row in data.get("measures", []):
+        out.append(Measure(code=str(row["code"]), name=str(row["name"]), unit=str(row.get("unit") or ""),
+                           direction=str(row.get("direction", "higher") or ""),
+                           synonyms=tuple(str(s) for s in row.get("synonyms", ()) or ()),
+                           note=str(row.get("note", "") or "")))
+    return out
+
+
+@functools.cache
+def _shipped() -> Dictionary:
+    return Dictionary.from_measures(load_measures())
+
+
+# ---------------------------------------------------------------------------------------------
+# The matcher (see the module docstring for the rules and why they are what they are)
+
+# chosen on the development set (match_pairs_dev.csv), not the frozen set: of 0.50, 0.55 … 0.95 those
+# with precision ≥ 0.97 there, the highest F1, of a tie the lowest (test_matching.py checks the rule)
+DEFAULT_THRESHOLD = 0.85
+SUBSTITUTION_FACTOR = 0.5  # both names have parts the other lacks: usually two different measures
+
+_BRACKETED = re.compile(r"[（(【\[]([^）)】\]]*)[）)】\]]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_LATIN = re.compile(r"[a-z]+")
+_ROMAN = re.compile(r"^[ivx]+$")
+# one quantity, two spellings: standard abbreviations written out, older names by their newer ones,
+# the chemical formula for a pollutant's Chinese name (GB 3095) — applied before numbers are read
+_CANONICAL = tuple((re.compile(p), full) for p, full in (
+    ("公厕", "公共厕所"), ("公交", "公共交通"), ("规上", "规模以上"), ("控规", "控制性详细规划"),
+    ("gdp", "地区生产总值"), ("环评", "环境影响评价"), ("机扫", "机械化清扫"), ("(?<![^区市城县镇])路网", "道路网"),
+    ("公共绿地", "公园绿地"),  # the green-space class renamed by CJJ/T 85-2002
+    ("用气(?=普及)", "燃气"), ("用水(?=普及)", "供水"),  # the yearbook's older names of 燃气/供水普及率
+    ("(?:(?<=无害化)|(?<=集中))处置", "处理"), ("按时", "按期"),
+    (r"(?:pm2\.5)?细颗粒物(?:pm2\.5)?", "pm2.5"), (r"(?:pm10)?可吸入颗粒物(?:pm10)?", "pm10"),
+    ("臭氧", "o3"), ("二氧化氮", "no2"), ("二氧化硫", "so2"), ("二氧化碳", "co2"),
+))
+# respondents are one word only in survey measures (满意度、支持率 …); elsewhere 居民 is a population
+_SURVEY = re.compile(r"满意|支持|知晓|参与|认可|好评|安全感|获得感|幸福感")
+_RESPONDENTS = re.compile(r"(?:人民群众|群众|居民|公众|市民|百姓)(?:对)?")
+_PER_POPULATION = re.compile(r"每?[百千万]名?(?:常住)?(?:人口|人)(?!次)(?:拥有)?")
+# “甲占乙比例” = “乙中甲占比”: the share written from either end
+_SHARE_OF = re.compile(r"^(.+?)占(?![地用])(.+)$")
+# words that may be left out without changing the quantity: place scope, and the statistical
+# qualifiers of one quantity; harmless when the other name just omits them, a contrast when the
+# other name has another word there (城市 vs 农村, 生活垃圾 vs 餐厨垃圾). 城镇居民/城镇人口 are a
+# population class of the statistics (against 农村居民), not a scope.
+_URBAN_AREA = r"中心城区|建成区|城区|市区|镇区|县城"
+_TERRITORY = r"全市|全县|县域|市域|镇域"
+_SOFT = rf"(?:{_URBAN_AREA}|{_TERRITORY}|城市|城镇(?!居民|人口|常住))(?!化)|生活(?=污水|垃圾|粪便)" \
+        r"|集中(?=处理)|环境(?=空气)"
+_SOFT_WORD = re.compile(_SOFT)
+_URBAN_WORD = re.compile(_URBAN_AREA)
+_TERRITORY_WORD = re.compile(_TERRITORY)
+# qualifiers that wrap or restate what is counted, harmless on one side only: the administrative
+# unit of counting (事项、项目、工作、建设), the statistics' default population (常住、全体), the
+# overall figure of a survey or score (综合/总体/整体 before the head), a particle (中、之、所), and
+# the setting a measure always has (物业管理 is of 住宅小区; 机械化清扫 of 道路; 污泥 comes from
+# 污水处理厂; 加装电梯 is into 既有住宅; the 15-minute 生活圈 is the 社区生活圈 of GB 50180)
+_HARMLESS = r"事项|项目|工作|建设(?!用地|投资|资金|规模)|常住|全体|(?:综合|总体|整体)$|^[中之所]$" \
+            r"|(?:住宅)?小区(?=物业)|住宅(?=小区)|道路(?=机械化清扫)|(?:城镇)?污水处理厂(?=污泥)" \
+            r"|既有(?:住宅|建筑)?(?=加装)|社区(?=生活圈)"
+_HARMLESS_WORD = re.compile(_HARMLESS)
+# qualifiers that name another or a narrower set of what is counted: other places (农村、乡镇 …,
+# 城乡 adds the villages), another population (城镇居民 vs 居民, 户籍), a sub-class of the object
+# (餐厨/厨余/建筑垃圾, 工业, 医疗, 危险; 屋顶/立体/垂直/附属/防护绿化; 社区/综合/专类公园; 微型;
+# 普惠/公办/民办; 新能源; 二次供水; 管道燃气; 轨道; 地下), or a part of the stock (新建、新增、既有、
+# 存量、老旧、重点、一般); and 人均 on one side only is a per-head figure against a total (the unit
+# table cannot tell 元 of income per head from 亿元 of GDP). On one side only they make another
+# measure: the score is halved.
+_NARROWING = re.compile(
+    r"人均|农村|乡村|乡镇|村庄|行政村|城乡|城镇(?=居民|人口|常住)|户籍|工业|餐厨|厨余|建筑(?=垃圾)|医疗|危险"
+    r"|屋顶|立体|垂直|附属|防护|社区(?=公园)|综合(?=公园)|专类|微型|普惠|公办|民办|新能源|二次|管道|轨道"
+    r"|地下|新建|新增|既有(?!住宅加装|建筑加装|加装)|存量|老旧|重点|一般")
+_FILLERS = re.compile(r"的|拥有|年度|全年")
+_AVERAGE = re.compile(r"年平均|年均")
+# the kind of quantity a name's head names, longest suffix first; "" = restates the unit
+_KINDS = (
+    ("增长率", "增速"), ("增速", "增速"), ("增幅", "增速"),
+    ("降低率", "降幅"), ("下降率", "降幅"), ("降幅", "降幅"),
+    ("满意度", "满意度"), ("满意率", "满意度"),
+    ("比例", "占比"), ("占比", "占比"), ("比重", "占比"), ("比率", "占比"), ("率", "占比"),
+    ("指数", "指数"), ("浓度", "浓度"), ("平均值", "平均值"), ("均值", "平均值"),
+    ("得分", "得分"), ("成绩", "得分"), ("度", "度"),
+    ("面积", ""), ("长度", ""), ("数量", ""), ("个数", ""), ("数", ""),
+)
+_DIRECTION_WORDS = {"higher": "越高越好", "lower": "越低越好", "band": "目标区间", "": "定性（达到与否）"}
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    """A name as the matcher compares it."""
+
+    content: str  # what the name counts, after the harmless words are removed and the head split off
+    kind: str  # the kind of quantity ("" when the head only restates the unit)
+    head: str  # the head as written (率, 比例, 满意度 …)
+    numbers: tuple[str, ...]
+    dropped: tuple[str, ...]  # harmless words removed, for the evidence
+    firm: str = ""  # the content without its soft words (what the score compares)
+    firm_grams: frozenset[str] = frozenset()
+    rewritten: tuple[str, ...] = ()  # spellings made one (“公共绿地→公园绿地”), for the evidence
+
+
+@dataclass(frozen=True)
+class Match:
+    """How alike two indicators are: the score in [0, 1] (0 when a guard fails), the parts both
+    names share, the parts only one has, whether unit and direction agree, and the evidence."""
+
+    score: float
+    compatible: bool
+    shared: tuple[str, ...] = ()
+    only_a: tuple[str, ...] = ()
+    only_b: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed match of an indicator to a canonical measure, for a person to confirm or reject."""
+
+    code: str
+    name: str
+    score: float
+    evidence: tuple[str, ...]
+
+
+def _drop_glosses(text: str) -> str:
+    """Bracketed units (“（%）”) and Latin glosses (“（EI）”) dropped; other brackets kept as text."""
+
+    def keep(m: re.Match) -> str:
+        inner = m.group(1).strip()
+        if _LATIN.fullmatch(inner.lower()) or (inner and unit_table.known(inner)):
+            return ""
+        return inner
+
+    return _BRACKETED.sub(keep, text)
+
+
+_TRAILING = re.compile(r"^(.+?)[（(]([^（）()]+)[）)]$")
+
+
+def _front_trailing_qualifier(text: str) -> str:
+    """“绿化覆盖率（建成区）” = “建成区绿化覆盖率”: a qualifier bracketed after the head belongs
+    before it (a bracketed unit or Latin gloss is dropped later)."""
+    m = _TRAILING.match(text.strip())
+    if not m:
+        return text
+    inner = m.group(2).strip()
+    if _LATIN.fullmatch(inner.lower()) or unit_table.known(inner):
+        return text
+    return inner + m.group(1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _analyse(name: str) -> _Analysed:
+    text = _front_trailing_qualifier(unicodedata.normalize("NFKC", name or ""))
+    text = normalise_name(_drop_glosses(text))
+    rewritten: list[str] = []
+    for pattern, full in _CANONICAL:
+        for m in pattern.finditer(text):
+            if m.group() != full and f"{m.group()}→{full}" not in rewritten:
+                rewritten.append(f"{m.group()}→{full}")
+        text = pattern.sub(full, text)
+    numbers = _NUMBER.findall(text) + [w for w in _LATIN.findall(text) if _ROMAN.match(w)]
+    dropped: list[str] = []
+
+    def drop(pattern: re.Pattern, repl: str = "") -> None:
+        nonlocal text
+        for m in pattern.finditer(text):
+            if m.group() and m.group() not in dropped:
+                dropped.append(m.group())
+        text = pattern.sub(repl, text)
+
+    drop(_PER_POPULATION)
+    if _SURVEY.search(text):
+        text = _RESPONDENTS.sub("群众", text)
+    drop(_FILLERS)
+    text = _AVERAGE.sub("平均", text)
+    kind = head = ""
+    for suffix, k in _KINDS:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            kind, head, text = k, suffix, text[: -len(suffix)]
+            break
+    if kind == "占比" and (m := _SHARE_OF.match(text)):
+        text = f"{m.group(2)}中{m.group(1)}"
+    firm = _SOFT_WORD.sub("", text)
+    return _Analysed(text, kind, head, tuple(sorted(numbers)), tuple(dropped), firm, _grams(firm),
+                     tuple(rewritten))
+
+
+def _grams(s: str) -> frozenset[str]:
+    return frozenset(s[i : i + 2] for i in range(len(s) - 1)) if len(s) > 1 else frozenset(s)
+
+
+def _dice(a: str, b: str) -> float:
+    """Dice coefficient of the two strings' character bigrams (1 for two empty strings)."""
+    if a == b:
+        return 1.0
+    ga, gb = _grams(a), _grams(b)
+    if not ga or not gb:
+        return 0.0
+    return 2 * len(ga & gb) / (len(ga) + len(gb))
+
+
+def _cover(s: str, other: frozenset[str]) -> list[bool]:
+    """Which characters of ``s`` lie in a bigram (or, for one-character names, the character)
+    the other name also has."""
+    covered = [False] * len(s)
+    if len(s) == 1:
+        covered[0] = s in other or any(s in g for g in other)
+        return covered
+    for i in range(len(s) - 1):
+        if s[i : i + 2] in other:
+            covered[i] = covered[i + 1] = True
+    return covered
+
+
+def _runs(s: str, covered: list[bool], want: bool) -> list[str]:
+    out, cur = [], ""
+    for ch, c in zip(s, covered, strict=True):
+        if c == want:
+            cur += ch
+        elif cur:
+            out.append(cur)
+            cur = ""
+    if cur:
+        out.append(cur)
+    return out
+
+
+SOFT, HARMLESS, NARROWING, OTHER = "soft", "harmless", "narrowing", "other"
+_PARTICLES = frozenset("中之所")
+
+
+def _mask(pattern: re.Pattern, s: str) -> list[bool]:
+    out = [False] * len(s)
+    for m in pattern.finditer(s):
+        out[m.start() : m.end()] = [True] * (m.end() - m.start())
+    return out
+
+
+def _spans(s: str, covered: list[bool]) -> list[tuple[str, str]]:
+    """The parts of ``s`` no shared bigram covers, each with its class: all scope or statistical
+    qualifiers (SOFT), all those or wrapping words (HARMLESS), holding a qualifier that names
+    another or a narrower set (NARROWING), or anything else (OTHER). The words are found in the
+    whole name, so 环境 is soft only where 空气 follows it."""
+    soft, harmless = _mask(_SOFT_WORD, s), _mask(_HARMLESS_WORD, s)
+    narrowing = [(m.start(), m.end()) for m in _NARROWING.finditer(s)]
+    out, start = [], None
+    for i, c in enumerate([*covered, True]):
+        if not c and start is None:
+            start = i
+        elif c and start is not None:
+            part = s[start:i]
+            if all(soft[start:i]):
+                cls = SOFT
+            elif part in _PARTICLES or all(x or y for x, y in zip(soft[start:i], harmless[start:i], strict=True)):
+                cls = HARMLESS
+            elif any(start <= ns and ne <= i for ns, ne in narrowing):
+                cls = NARROWING
+            else:
+                cls = OTHER
+            out.append((part, cls))
+            start = None
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _units_ok(a: str, b: str) -> bool:
+    return units_compatible(a, b)
+
+
+def _unit_words(a: str, b: str) -> str:
+    ua, ub = unit_table.unit(a).code or "无单位", unit_table.unit(b).code or "无单位"  # ％ is %
+    return f"单位同为 {ua}" if ua == ub else f"单位 {ua} 与 {ub} 同量纲，可换算"
+
+
+def similarity(a_name: str, a_unit: str, a_direction: str, b_name: str, b_unit: str, b_direction: str) -> Match:
+    """How alike indicator a and indicator b are, with the evidence (see the module docstring)."""
+    ua, ub = (a_unit or "").strip(), (b_unit or "").strip()
+    if not _units_ok(ua, ub):
+        known = unit_table.known(ua) and unit_table.known(ub)
+        why = "量纲不同" if known else "单位表不认识其中的单位"
+        return Match(0.0, False, evidence=(f"单位不相容：{ua or '无单位'} 与 {ub or '无单位'}（{why}），不提议",))
+    if not directions_compatible(a_direction, b_direction):
+        da, db = _DIRECTION_WORDS.get(a_direction, a_direction), _DIRECTION_WORDS.get(b_direction, b_direction)
+        return Match(0.0, False, evidence=(f"方向不相容：{da} 与 {db}，不提议",))
+    a, b = _analyse(a_name), _analyse(b_name)
+    if a.numbers != b.numbers:
+        na, nb = "、".join(a.numbers) or "无", "、".join(b.numbers) or "无"
+        return Match(0.0, False, evidence=(f"名称中的数字不同：{na} 与 {nb}，不提议",))
+    if a.kind != b.kind:
+        ka, kb = a.head or "（未写明）", b.head or "（未写明）"
+        return Match(0.0, False, evidence=(f"量的类别不同：“{ka}”与“{kb}”，不提议",))
+    ga, gb = _grams(a.content), _grams(b.content)
+    ca, cb = _cover(a.content, gb), _cover(b.content, ga)
+    runs_a, runs_b = _spans(a.content, ca), _spans(b.content, cb)
+    firm_a = [r for r, cls in runs_a if cls in (OTHER, NARROWING)]
+    firm_b = [r for r, cls in runs_b if cls in (OTHER, NARROWING)]
+    # a substitution: each name has a part the other lacks (a scope word against another word too);
+    # an urban area (建成区、县城 …) against a whole territory (县域、全市 …) is one as well
+    scope_a, scope_b = "".join(r for r, _cls in runs_a), "".join(r for r, _cls in runs_b)
+    scope_contrast = bool(_URBAN_WORD.search(scope_a) and _TERRITORY_WORD.search(scope_b)
+                          or _TERRITORY_WORD.search(scope_a) and _URBAN_WORD.search(scope_b))
+    substitution = bool(firm_a and runs_b or firm_b and runs_a or scope_contrast)
+    narrowed = tuple(r for r, cls in (*runs_a, *runs_b) if cls == NARROWING) if not substitution else ()
+    excused = () if substitution else tuple(dict.fromkeys(
+        r for r, cls in (*runs_a, *runs_b) if cls in (SOFT, HARMLESS)))
+    only_a = tuple(r for r, _cls in runs_a if r not in excused)
+    only_b = tuple(r for r, _cls in runs_b if r not in excused)
+    shared = tuple(dict.fromkeys(_runs(a.content, ca, True)))
+    if substitution or narrowed:
+        score = _dice(a.firm, b.firm) * SUBSTITUTION_FACTOR
+    elif not (firm_a or firm_b):
+        score = 1.0  # containment: what one name has beyond the other only localises or wraps it
+    else:
+        score = _dice(a.firm, b.firm)  # an extra part of unknown meaning: judged by its length
+    score = round(score, 4)
+    evidence = []
+    parts = list(shared)
+    if a.head or b.head:
+        parts.append(a.head if a.head == b.head else f"{a.head or '—'}/{b.head or '—'}")
+    evidence.append("共同部分：" + ("、".join(parts) if parts else "无"))
+    if only_a or only_b:
+        text = f"不同部分：甲有“{'、'.join(only_a) or '—'}”，乙有“{'、'.join(only_b) or '—'}”"
+        if scope_contrast:
+            text += "（城区与全域范围不同，多为不同指标，得分减半）"
+        elif substitution:
+            text += "（两边各有对方没有的部分，多为不同指标，得分减半）"
+        elif narrowed:
+            text += f"（“{'、'.join(narrowed)}”改变了所计的对象或量，多为不同指标，得分减半）"
+        evidence.append(text)
+    rewritten = tuple(dict.fromkeys((*a.rewritten, *b.rewritten)))
+    if rewritten:
+        evidence.append("写法统一：" + "、".join(rewritten))
+    ignored = tuple(dict.fromkeys((*a.dropped, *b.dropped, *excused)))
+    if ignored:
+        evidence.append("不计差别：" + "、".join(ignored))
+    if a.numbers:
+        evidence.append("名称中的数字相同：" + "、".join(a.numbers))
+    evidence.append(_unit_words(ua, ub))
+    if a_direction == b_direction:
+        evidence.append(f"方向同为{_DIRECTION_WORDS.get(a_direction, a_direction)}")
+    else:
+        evidence.append(f"方向 {_DIRECTION_WORDS[a_direction]} 与 {_DIRECTION_WORDS[b_direction]} 相容")
+    return Match(score, True, shared, only_a, only_b, tuple(evidence))
+
+
+def propose(name: str, unit: str, direction: str, candidates: Iterable[Measure], *,
+            threshold: float = DEFAULT_THRESHOLD, limit: int = 3) -> list[Proposal]:
+    """The measures an indicator may be, best first (score, then code), at most ``limit``, each
+    scoring at least ``threshold`` against one of the measure's names. Measures of an incompatible
+    unit or direction are never proposed. Deterministic: the same input gives the same list."""
+    out = []
+    mine = _analyse(name)
+    for m in candidates:
+        best: tuple[float, str, Match] | None = None
+        for candidate_name in m.names:
+            if threshold > 0:  # cheap rejections first: no shared bigram, another kind or number
+                other = _analyse(candidate_name)
+                if (other.kind != mine.kind or other.numbers != mine.numbers
+                        or other.firm != mine.firm and not other.firm_grams & mine.firm_grams):
+                    continue
+            match = similarity(name, unit, direction, candidate_name, m.unit, m.direction)
+            if not match.compatible:
+                if candidate_name == m.name and match.score == 0 and "不相容" in match.evidence[0]:
+                    break  # unit or direction: no other name of this measure can do better
+                continue
+            if best is None or match.score > best[0]:
+                best = (match.score, candidate_name, match)
+        if best is not None and best[0] >= threshold:
+            score, matched, match = best
+            via = () if matched == m.name else (f"按别名“{matched}”比对",)
+            out.append(Proposal(m.code, m.name, score, (*via, *match.evidence)))
+    out.sort(key=lambda p: (-p.score, p.code))
+    return out[:limit]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The matcher's figures on a labelled set of pairs."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    hard_fp: int  # hard negatives (alike names, different measures) wrongly matched
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def evaluate(pairs: Iterable[dict[str, str]], threshold: float = DEFAULT_THRESHOLD) -> Evaluation:
+    """The matcher alone on labelled pairs (rows with a, a_unit, a_direction, b, b_unit,
+    b_direction, same, hard — the columns of tests/data/match_pairs.csv): each pair's two names
+    compared directly through ``propose``, no dictionary names involved."""
+    tp = fp = fn = tn = hard_fp = 0
+    for r in pairs:
+        other = Measure("b", r["b"], r["b_unit"], r["b_direction"])
+        predicted = bool(propose(r["a"], r["a_unit"], r["a_direction"], [other], threshold=threshold))
+        same = r["same"] == "1"
+        tp += predicted and same
+        fp += predicted and not same
+        hard_fp += predicted and not same and r["hard"] == "1"
+        fn += same and not predicted
+        tn += not same and not predicted
+    return Evaluation(tp, fp, fn, tn, hard_fp)
