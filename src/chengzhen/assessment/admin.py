@@ -8,11 +8,14 @@ from django.contrib import admin
 from chengzhen.org.admin_base import ReadOnlyAdmin, ScopedAdmin
 
 from .models import (
+    Campaign,
     Designation,
     DesignationRule,
     Framework,
     FrameworkVersion,
     FundPool,
+    JointPlan,
+    MeasureMatch,
     Round,
     Scoring,
     SubjectProfile,
@@ -89,3 +92,23 @@ class WeightSetAdmin(ReadOnlyAdmin):
 @admin.register(FundPool)
 class FundPoolAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "amount", "round", "method", "remainder", "allocated_at"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyAdmin):
+    """Bound with ``chengzhen joint campaign``."""
+
+    list_display = ["title", "programme", "framework_version"]
+
+
+@admin.register(JointPlan)
+class JointPlanAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "subject", "year", "merged_at"]
+
+
+@admin.register(MeasureMatch)
+class MeasureMatchAdmin(ReadOnlyAdmin):
+    """Confirmed or rejected on the matches page or with ``chengzhen joint matches``."""
+
+    list_display = ["framework", "node", "indicator_name", "measure", "status", "score", "decided_by", "decided_at"]
+    list_filter = ["status"]

@@ -515,3 +515,137 @@ class FundAllocation(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.pool.code} {self.unit} {self.amount}"
+
+
+# -- joint campaigns (六城联创): campaigns, confirmed matches, merged target lists ---------------------
+class Campaign(TrackedModel):
+    """A title campaign (创建, e.g. 全国文明城市): a programme bound to one framework version; the
+    programme's stage, annual and overall targets give its deadlines."""
+
+    programme = models.OneToOneField("programmes.Programme", models.PROTECT, related_name="campaign",
+                                     verbose_name="工作计划")
+    framework_version = models.ForeignKey(FrameworkVersion, models.PROTECT, related_name="campaigns",
+                                          verbose_name="测评体系版本")
+    title = models.CharField("创建称号", max_length=100, help_text="如 全国文明城市、国家卫生城市")
+
+    class Meta:
+        ordering = ["programme__code"]
+        verbose_name = "创建活动"
+        verbose_name_plural = "创建活动"
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.framework_version}）"
+
+
+class MatchStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已否定")
+
+
+class MeasureMatch(TrackedModel):
+    """That a framework's indicator measures a canonical measure (规范指标): proposed by the
+    matcher with its score and evidence, confirmed or rejected by a person (who and when). A
+    confirmed match extends the dictionary for every later merge."""
+
+    framework = models.ForeignKey(Framework, models.PROTECT, related_name="+", verbose_name="测评体系")
+    node = models.CharField("指标代码", max_length=40)
+    indicator_name = models.CharField("指标名称", max_length=200)
+    indicator_unit = models.CharField("指标单位", max_length=30, blank=True)
+    measure = models.CharField("规范指标", max_length=60)
+    status = models.CharField("状态", max_length=10, choices=MatchStatus.choices, default=MatchStatus.PROPOSED)
+    score = models.FloatField("相似度", null=True, blank=True)
+    evidence = models.JSONField("依据", default=list)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="确认人")
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["framework_id", "node", "-score", "measure"]
+        verbose_name = "指标匹配"
+        verbose_name_plural = "指标匹配"
+        constraints = [models.UniqueConstraint(fields=["framework", "node", "measure"], name="measure_match_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_name} → {self.measure}（{self.get_status_display()}）"
+
+
+class JointPlan(TrackedModel):
+    """A merged target list (联创合并清单) of some campaigns for one subject and year, kept so the
+    lead units people settle and the tasks made from it survive re-running the merge."""
+
+    code = models.CharField("清单代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=200)
+    campaigns = models.ManyToManyField(Campaign, related_name="plans", verbose_name="创建活动")
+    subject = models.ForeignKey("org.Unit", models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name="对象", help_text="其属性决定分类阈值；空为按类列出")
+    year = models.PositiveSmallIntegerField("属性年度", null=True, blank=True)
+    lead_rule = models.JSONField("归口规则", default=dict,
+                                 help_text="binding（取约束最严的创建所列部门）或 precedence（部门优先顺序）")
+    merged_at = models.DateTimeField("合并时间", null=True, blank=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name="合并人")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "联创合并清单"
+        verbose_name_plural = "联创合并清单"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class MergedIndicator(TrackedModel):
+    """One merged indicator of a plan: every campaign's threshold, the binding one, the lead unit
+    (proposed, or settled by a supervisor) and the cooperating units, and the task made from it."""
+
+    plan = models.ForeignKey(JointPlan, models.CASCADE, related_name="indicators", verbose_name="合并清单")
+    key = models.CharField("合并键", max_length=100, help_text="规范指标代码，或 体系代码:指标代码")
+    seq = models.PositiveIntegerField("序号", default=0)
+    name = models.CharField("指标", max_length=200)
+    unit = models.CharField("单位", max_length=30, blank=True)
+    direction = models.CharField("方向", max_length=10, blank=True)
+    binding = models.CharField("执行标准", max_length=200, blank=True, help_text="就高不就低后的阈值")
+    sources = models.JSONField("各创建要求", default=list)
+    conflict = models.TextField("冲突", blank=True, help_text="门槛的冲突，如区间无交集")
+    lead_question = models.TextField("待归口", blank=True,
+                                     help_text="各创建所列部门不一致，或部门不在单位目录中：由督查确定牵头单位")
+    proposed_lead = models.CharField("建议牵头部门", max_length=100, blank=True)
+    lead_unit = models.ForeignKey("org.Unit", models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name="牵头单位")
+    cooperating = models.JSONField("配合单位", default=list, help_text="单位代码")
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name="归口确定人")
+    settled_at = models.DateTimeField("归口确定时间", null=True, blank=True)
+    deadline = models.DateField("完成时限", null=True, blank=True)
+    task = models.ForeignKey("ledger.Task", models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name="台账任务")
+    task_made = models.JSONField("生成时的任务字段", default=dict, help_text="再次生成时据此判断任务是否被人修改")
+
+    class Meta:
+        ordering = ["plan_id", "seq", "key"]
+        verbose_name = "合并指标"
+        verbose_name_plural = "合并指标"
+        constraints = [models.UniqueConstraint(fields=["plan", "key"], name="merged_indicator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.name}"
+
+
+class CampaignIndicatorTask(models.Model):
+    """A ledger task serving one campaign's indicator (a merged task serves every campaign's)."""
+
+    task = models.ForeignKey("ledger.Task", models.CASCADE, related_name="campaign_indicators",
+                             verbose_name="台账任务")
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+", verbose_name="创建活动")
+    node = models.CharField("指标代码", max_length=40)
+
+    class Meta:
+        ordering = ["task_id", "campaign_id", "node"]
+        verbose_name = "任务对应的创建指标"
+        verbose_name_plural = "任务对应的创建指标"
+        constraints = [models.UniqueConstraint(fields=["task", "campaign", "node"],
+                                               name="campaign_indicator_task_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.campaign_id}:{self.node}"

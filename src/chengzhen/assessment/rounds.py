@@ -271,6 +271,10 @@ def verify_value(user, value: Value, *, accept: bool, expected_version: int, rea
         current.verified_by, current.verified_at = user, timezone.now()
         current.return_reason = "" if accept else reason.strip()[:2000]
         current.save()
+        if accept:
+            from .campaign_services import fan_out
+
+            fan_out(current)  # the same merged indicator in every other campaign's open round
     return current
 
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import designation_views, views
+from . import campaign_views, designation_views, views
 
 app_name = "assessment"
 urlpatterns = [
@@ -11,4 +11,11 @@ urlpatterns = [
     path("", include("chengzhen.assessment.fund_urls")),
     path("designations/", designation_views.designation_list, name="designations"),
     path("designations/<int:pk>/", designation_views.designation_detail, name="designation"),
+    path("joint/", campaign_views.plan_list, name="joint_plans"),
+    path("joint/matches/", campaign_views.matches, name="joint_matches"),
+    path("joint/<str:code>/", campaign_views.plan_detail, name="joint_plan"),
+    path("joint/<str:code>/rerun/", campaign_views.plan_rerun, name="joint_rerun"),
+    path("joint/<str:code>/settle/", campaign_views.plan_settle, name="joint_settle"),
+    path("joint/<str:code>/tasks/", campaign_views.plan_tasks, name="joint_tasks"),
+    path("joint/<str:code>/file/", campaign_views.plan_file, name="joint_file"),
 ]

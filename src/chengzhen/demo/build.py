@@ -162,6 +162,7 @@ class Builder:
             self.supervision()
             self.profiles()
             self.assessment()
+            self.joint_campaigns()
 
     def profiles(self) -> None:
         """The priority towns' profiles (对象属性) for 2026, the first year of their three-year
@@ -248,6 +249,43 @@ class Builder:
                                            "cap": "15000000"})
         funded = pool.allocations.filter(amount__gt=0).count()
         self.say(f"奖补资金 {pool.code}：6,800万元按得分比例分配给 {funded} 个镇。")
+
+    # city departments the shipped campaign frameworks name → the county units doing that work here
+    CAMPAIGN_LEADS = {"市园林局": "ZJJ", "市城管局": "CGJ", "市城管局（环卫）": "CGJ", "市水务局": "SLJ",
+                      "市生态环境局": "STHJ", "市卫健委": "WJW", "市卫生健康委": "WJW", "市住建局": "ZJJ",
+                      "市市场监管局": "SCJGJ", "市文明办": "LGO", "市交通局": "JTJ", "市公安局": "GAJ"}
+
+    def joint_campaigns(self) -> None:
+        """Three title campaigns of the county (国家卫生城市, 国家园林城市, 全国文明城市 on the shipped
+        frameworks), the county's profile for 2026 and their merged list LC-2026 (就高不就低), with
+        the lead units settled where the frameworks' city departments have a county counterpart."""
+        from chengzhen.assessment import campaign_services
+        from chengzhen.assessment.models import SubjectProfile
+
+        duban01 = User.objects.get(username="duban01")
+        u = self.units
+        gov = u["gov"]
+        SubjectProfile.objects.create(unit=gov, year=2026, attributes={"population_band": "under_500k",
+                                                                       "climate": "south"})
+        codes = []
+        for code, name, fw, title in (("CJWS2026", "创建国家卫生城市", "WSCS", "国家卫生城市"),
+                                      ("CJYL2026", "创建国家园林城市", "YLCS", "国家园林城市"),
+                                      ("CJWM2026", "创建全国文明城市", "WMCS", "全国文明城市")):
+            p = Programme.objects.create(code=code, name=name, kind="joint_campaign", start_date=dt.date(2026, 1, 1),
+                                         end_date=dt.date(2028, 12, 31), owner_unit=u["LGO"])
+            campaign_services.bind_campaign(duban01, p, fw, title)
+            codes.append(code)
+        plan = campaign_services.run_plan(duban01, code="LC-2026", name="2026年六城联创合并指标清单",
+                                          campaign_codes=codes, subject_code=gov.code, year=2026)
+        settled = 0
+        for ind in plan.indicators.filter(lead_unit__isnull=True).order_by("seq"):
+            lead = u.get(self.CAMPAIGN_LEADS.get(ind.proposed_lead, ""))
+            if lead is not None:
+                campaign_services.settle_lead(duban01, ind, lead_unit=lead, cooperating=[],
+                                              expected_version=ind.version)
+                settled += 1
+        self.say(f"六城联创：3 个创建活动合并为 {plan.indicators.count()} 项指标（LC-2026），"
+                 f"确定牵头单位 {settled} 项。")
 
     @staticmethod
     def _round_calendar(r, towns) -> None:
@@ -831,9 +869,14 @@ def fingerprint() -> str:
     from chengzhen.assessment.models import FundAllocation
 
     queries["fund_allocation"] = FundAllocation.objects.values_list("pool__code", "unit__code", "amount", "basis")
+    from chengzhen.assessment.models import MergedIndicator
+
+    queries["merged_indicator"] = MergedIndicator.objects.values_list("plan__code", "key", "seq", "binding", "conflict",
+                                                                      "lead_unit__code", "deadline")
     digest = hashlib.sha256()
     for name, qs in queries.items():
-        rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False) for row in qs)
+        # sort_keys: PostgreSQL's jsonb keeps a mapping's keys in its own order
+        rows = sorted(json.dumps([_plain(v) for v in row], ensure_ascii=False, sort_keys=True) for row in qs)
         digest.update(f"{name}:{len(rows)}\n".encode())
         for row in rows:
             digest.update(row.encode() + b"\n")

@@ -99,7 +99,10 @@ RULE_RECORDS = frozenset({"ruleset", "rulesetversion", "calendarday"})
 # assessment: frameworks and profiles are criteria (read by every role, changed by supervisors);
 # trial scorings are the supervisors' own work
 ASSESSMENT_RULE_RECORDS = frozenset({"framework", "frameworkversion", "subjectprofile", "weightset",
-                                     "designationrule", "fundpool"})
+                                     "designationrule", "fundpool",
+                                     # joint campaigns: read by every role, decided by supervisors
+                                     "campaign", "measurematch", "jointplan", "mergedindicator",
+                                     "campaignindicatortask"})
 ASSESSMENT_SCORING_RECORDS = frozenset({"scoring", "subjectscore", "indicatorscore"})
 ASSESSMENT_ROUND_RECORDS = frozenset({"round", "roundsubject"})
 ASSESSMENT_VALUE_RECORDS = frozenset({"value", "valueevidence"})
