@@ -1,0 +1,121 @@
+"""The road network: nodes, edges, tolerance, one-way, fragments and snapping, on hand-made lines."""
+
+import numpy as np
+import pytest
+import shapely
+from shapely import LineString, MultiLineString, Point
+
+from chengzhen.lifecircle.network import TOLERANCE_M, Network
+from chengzhen.problems import Refused
+
+
+def _node(net, x, y):
+    hit = np.flatnonzero((np.abs(net.x - x) < 1e-6) & (np.abs(net.y - y) < 1e-6))
+    assert len(hit) == 1, (x, y)
+    return int(hit[0])
+
+
+def test_a_line_is_one_edge_between_its_ends():
+    net = Network.from_lines([LineString([(0, 0), (3, 4), (3, 10)])])
+    assert net.n_nodes == 2 and net.n_edges == 1
+    assert net.length[0] == pytest.approx(11.0)
+    assert net.n_fragments == 1
+
+
+def test_a_t_splits_the_bar_at_the_shared_vertex():
+    net = Network.from_lines([LineString([(0, 0), (10, 0), (20, 0)]), LineString([(10, 0), (10, 10)])])
+    assert net.n_nodes == 4 and net.n_edges == 3
+    mid = _node(net, 10, 0)
+    assert sorted(np.bincount(np.concatenate([net.u, net.v]))) == [1, 1, 1, 3]
+    assert np.bincount(np.concatenate([net.u, net.v]))[mid] == 3
+    np.testing.assert_allclose(sorted(net.length), [10, 10, 10])
+
+
+def test_lines_crossing_without_a_shared_vertex_do_not_join():
+    net = Network.from_lines([LineString([(0, 0), (10, 0)]), LineString([(5, -5), (5, 5)])])
+    assert net.n_nodes == 4 and net.n_edges == 2 and net.n_fragments == 2
+
+
+def test_coincident_ends_within_the_tolerance_join_and_beyond_do_not():
+    assert TOLERANCE_M == 0.001
+    near = Network.from_lines([LineString([(0, 0), (10, 0)]), LineString([(10.0004, 0), (20, 0)])])
+    assert near.n_nodes == 3 and near.n_fragments == 1
+    apart = Network.from_lines([LineString([(0, 0), (10, 0)]), LineString([(10.002, 0), (20, 0)])])
+    assert apart.n_nodes == 4 and apart.n_fragments == 2
+
+
+def test_two_fragments_are_labelled():
+    net = Network.from_lines([LineString([(0, 0), (10, 0)]), LineString([(10, 0), (10, 10)]),
+                              LineString([(100, 0), (110, 0)])])
+    assert net.n_fragments == 2
+    assert net.fragment[_node(net, 0, 0)] == net.fragment[_node(net, 10, 10)]
+    assert net.fragment[_node(net, 0, 0)] != net.fragment[_node(net, 100, 0)]
+
+
+def test_one_way_forward_backward_and_both():
+    lines = [LineString([(0, 0), (10, 0)]), LineString([(10, 0), (10, 10)]), LineString([(10, 10), (0, 10)])]
+    net = Network.from_lines(lines, oneway=[1, -1, 0])
+    g = net.graph.toarray()
+    a, b, c, d = _node(net, 0, 0), _node(net, 10, 0), _node(net, 10, 10), _node(net, 0, 10)
+    assert g[a, b] == 10 and g[b, a] == 0  # forward only
+    assert g[c, b] == 10 and g[b, c] == 0  # against the digitised direction only
+    assert g[c, d] == 10 and g[d, c] == 10
+    np.testing.assert_array_equal(net.reverse.toarray(), g.T)
+    backward = int(np.flatnonzero(net.line == 1)[0])
+    assert net.u[backward] == c and net.v[backward] == b  # stored reversed: one-way edges run u -> v
+    assert shapely.get_coordinates(net.geometry[backward])[0].tolist() == [10, 10]
+
+
+def test_allowed_drops_lines_and_parallel_edges_keep_the_shortest():
+    lines = [LineString([(0, 0), (10, 0)]), LineString([(0, 0), (5, 5), (10, 0)]), LineString([(10, 0), (20, 0)])]
+    net = Network.from_lines(lines, allowed=[True, True, False])
+    assert net.n_nodes == 2 and net.n_edges == 2
+    assert net.graph.toarray()[_node(net, 0, 0), _node(net, 10, 0)] == 10
+
+
+def test_multilinestrings_are_split_and_empty_skipped_and_points_refused():
+    net = Network.from_lines([MultiLineString([[(0, 0), (1, 0)], [(1, 0), (2, 0)]]), LineString()])
+    assert net.n_edges == 2 and net.n_nodes == 3
+    with pytest.raises(Refused) as exc:
+        Network.from_lines([LineString([(0, 0), (1, 0)]), Point(0, 0)])
+    assert exc.value.problems[0].row == 1 and exc.value.problems[0].column == "geometry"
+
+
+def test_edge_snap_offsets_connector_and_far_points():
+    net = Network.from_lines([LineString([(0, 0), (10, 0), (20, 0)]), LineString([(10, 0), (10, 10)])])
+    s = net.snap([[4, 3], [10, 7], [50, 50]], mode="edge", max_distance=20)
+    assert s.far.tolist() == [False, False, True]
+    assert s.connector[:2].tolist() == pytest.approx([3, 0])
+    e = s.edge[0]
+    assert {s.off_u[0], s.off_v[0]} == {4.0, 6.0}
+    assert s.off_u[0] == pytest.approx(abs(4 - net.x[net.u[e]]))
+    assert s.edge[2] == -1 and np.isinf(s.off_u[2])
+
+
+def test_one_way_snap_costs():
+    net = Network.from_lines([LineString([(0, 0), (10, 0)])], oneway=[-1])
+    s = net.snap([[3, 1]])
+    assert net.x[s.u[0]] == 10  # travel runs from x=10 to x=0
+    assert s.leave_v[0] == 3 and np.isinf(s.leave_u[0])
+    assert s.enter_u[0] == 7 and np.isinf(s.enter_v[0])
+
+
+def test_node_snap_picks_the_nearest_node():
+    net = Network.from_lines([LineString([(0, 0), (10, 0), (20, 0)]), LineString([(10, 0), (10, 10)])])
+    s = net.snap([[9, 2], [19, 0], [100, 0]], mode="node", max_distance=30)
+    assert s.node[0] == _node(net, 10, 0) and s.node[1] == _node(net, 20, 0)
+    assert s.far.tolist() == [False, False, True]
+    assert s.connector[:2].tolist() == [0, 0]
+
+
+def test_edge_snap_matches_brute_force_distance_to_every_edge():
+    rng = np.random.default_rng(3)
+    lines = [LineString(rng.uniform(0, 500, (rng.integers(2, 6), 2))) for _ in range(60)]
+    net = Network.from_lines(lines)
+    pts = rng.uniform(-50, 550, (300, 2))
+    s = net.snap(pts)
+    brute = shapely.distance(shapely.points(pts)[:, None], net.geometry[None, :]).min(axis=1)
+    np.testing.assert_allclose(s.connector, brute, atol=1e-9)
+    snapped = shapely.line_interpolate_point(net.geometry[s.edge], s.off_u)
+    np.testing.assert_allclose(shapely.distance(snapped, shapely.points(pts)), s.connector, atol=1e-6)
+    np.testing.assert_allclose(s.off_u + s.off_v, net.length[s.edge])
