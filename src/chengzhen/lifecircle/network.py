@@ -193,9 +193,11 @@ class Network:
 
     def snap(self, points_xy: np.ndarray, mode: Literal["edge", "node"] = "edge",
              max_distance: float | None = None) -> Snap:
-        """Snap points (an (n, 2) array in metres) onto the nearest edge (``"edge"``: shapely
-        STRtree, exact point-to-polyline distance) or the nearest node (``"node"``: cKDTree).
-        Points farther than ``max_distance`` are flagged ``far``, not dropped."""
+        """Snap points (an (n, 2) array in metres) onto the nearest edge (``"edge"``: exact
+        point-to-polyline distance, candidates from a cKDTree over segment pieces, the STRtree for
+        the points they cannot prove — see :meth:`_nearest_edges`; exact ties go to the lowest
+        edge index) or the nearest node (``"node"``: cKDTree). Points farther than
+        ``max_distance`` are flagged ``far``, not dropped."""
         pts = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
         n = len(pts)
         edge = np.full(n, -1, dtype=np.int64)
@@ -213,20 +215,97 @@ class Network:
                         np.zeros(n, dtype=bool), ~hit)
         if mode != "edge":
             raise ValueError(f"unknown snap mode {mode!r}")
-        geoms = shapely.points(pts)
-        (pi, ei), dist = self._strtree().query_nearest(
-            geoms, max_distance=None if max_distance is None else limit, return_distance=True, all_matches=False)
-        edge[pi] = ei
-        connector[pi] = dist
-        along = shapely.line_locate_point(self.geometry[ei], geoms[pi])
-        along = np.clip(along, 0.0, self.length[ei])
-        off_u[pi] = along
-        off_v[pi] = self.length[ei] - along
+        edge, connector, along = self._nearest_edges(pts, limit)
+        hit = edge >= 0
+        ei = edge[hit]
+        along = np.clip(along[hit], 0.0, self.length[ei])
+        off_u[hit] = along
+        off_v[hit] = self.length[ei] - along
         far = edge < 0
         u = np.where(far, -1, self.u[np.maximum(edge, 0)])
         v = np.where(far, -1, self.v[np.maximum(edge, 0)])
         oneway = ~far & self.oneway[np.maximum(edge, 0)]
         return Snap("edge", edge, node, u, v, off_u, off_v, connector, oneway, far)
+
+    def _nearest_edges(self, pts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: the nearest edge (-1 beyond ``limit``), the exact distance to it and the
+        along-edge offset of the snap point from ``u``. Exact ties go to the lowest edge index.
+
+        Every segment is cut into pieces no longer than ``2·half``; a cKDTree holds the pieces'
+        midpoints. The segment's point nearest to P lies in one of its pieces, within ``half`` of
+        that piece's midpoint M, so a segment's distance is at least ``|PM| - half`` for its
+        nearest piece. The k nearest midpoints (distance r_k to the k-th) name the candidate
+        segments; every other segment is at least ``r_k - half`` away. So the best exact
+        candidate distance d* is proven nearest when ``d* + ε < r_k - half`` (ε guards rounding),
+        or when fewer than k midpoints lie within ``limit + half + ε`` (every other segment is then
+        beyond the limit). Unproven points ask again with 4k, then the STRtree decides."""
+        pc = self._pieces()
+        n = len(pts)
+        edge = np.full(n, -1, dtype=np.int64)
+        dist = np.full(n, np.inf)
+        along = np.zeros(n)
+        # Queries in spatial order (cells of a few pieces' length): the tree walks stay in cache.
+        cell = 8 * pc.half + TOLERANCE_M
+        todo = np.lexsort((np.floor(pts[:, 1] / cell), np.floor(pts[:, 0] / cell))) if n else np.arange(0)
+        n_pieces = len(pc.piece_seg)
+        bound = limit + pc.half + _SNAP_EPS_M
+        for k in (_SNAP_NEIGHBOURS, 4 * _SNAP_NEIGHBOURS):
+            if not len(todo):
+                break
+            k = min(k, n_pieces)
+            left = []
+            for chunk in np.array_split(todo, max(1, len(todo) // _SNAP_CHUNK + 1)):
+                q = pts[chunk]
+                r, idx = self._piece_tree().query(q, k=k, distance_upper_bound=bound)
+                r, idx = r.reshape(len(q), k), idx.reshape(len(q), k)
+                valid = idx < n_pieces
+                seg = pc.piece_seg[np.where(valid, idx, 0)]
+                d, s = pc.distance(q, seg)
+                d[~valid] = np.inf
+                best = d.min(axis=1)
+                # Lowest edge index among the (exactly) equal best candidates.
+                key = np.where(d == best[:, None], pc.seg_edge[seg], np.iinfo(np.int64).max)
+                col = np.argmin(key, axis=1)
+                rows = np.arange(len(q))
+                proven = (best + _SNAP_EPS_M < r[:, -1] - pc.half) | ~valid[:, -1] | (k == n_pieces)
+                hit = proven & (best <= limit)
+                edge[chunk[hit]] = pc.seg_edge[seg[rows, col]][hit]
+                dist[chunk[hit]] = best[hit]
+                along[chunk[hit]] = (pc.seg_along[seg[rows, col]] + s[rows, col])[hit]
+                left.append(chunk[~proven])
+            todo = np.concatenate(left)
+        if len(todo):
+            self._nearest_edges_strtree(pts, todo, limit, edge, dist, along)
+        return edge, dist, along
+
+    def _nearest_edges_strtree(self, pts: np.ndarray, todo: np.ndarray, limit: float, edge: np.ndarray,
+                               dist: np.ndarray, along: np.ndarray) -> None:
+        """The fallback: shapely STRtree over the edges, all equally near ones, the lowest kept."""
+        geoms = shapely.points(pts[todo])
+        (pi, ei), d = self._strtree().query_nearest(
+            geoms, max_distance=None if np.isinf(limit) else limit, return_distance=True, all_matches=True)
+        order = np.lexsort((ei, pi))
+        pi, ei, d = pi[order], ei[order], d[order]
+        first = np.ones(len(pi), dtype=bool)
+        first[1:] = pi[1:] != pi[:-1]
+        pi, ei, d = pi[first], ei[first], d[first]
+        edge[todo[pi]] = ei
+        dist[todo[pi]] = d
+        along[todo[pi]] = shapely.line_locate_point(self.geometry[ei], geoms[pi])
+
+    def _pieces(self) -> _Pieces:
+        pieces = self.__dict__.get("_pc")
+        if pieces is None:
+            pieces = _Pieces.of(self.geometry)
+            object.__setattr__(self, "_pc", pieces)
+        return pieces
+
+    def _piece_tree(self) -> cKDTree:
+        tree = self.__dict__.get("_pkd")
+        if tree is None:
+            tree = cKDTree(self._pieces().midpoints)
+            object.__setattr__(self, "_pkd", tree)
+        return tree
 
     def _strtree(self) -> shapely.STRtree:
         tree = self.__dict__.get("_tree")
@@ -241,6 +320,64 @@ class Network:
             tree = cKDTree(np.column_stack([self.x, self.y]))
             object.__setattr__(self, "_kd", tree)
         return tree
+
+
+_SNAP_NEIGHBOURS = 10  # midpoints asked of the k-d tree per point (a second round asks 4×)
+_SNAP_EPS_M = 1e-6  # margin on the nearest-segment proof, far above the rounding of the distances
+_SNAP_CHUNK = 65_536  # points per k-d query round: bounds the (points × k) candidate arrays
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """The edges' straight segments (start ``ax, ay``, end ``bx, by``, vector ``dx, dy``, ``length``, ``edge``, offset
+    ``seg_along`` of the start along its edge) and the pieces they are cut into for the k-d tree:
+    ``piece_seg`` and ``midpoints``; no piece is longer than ``2·half``."""
+
+    ax: np.ndarray
+    ay: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    seg_len: np.ndarray
+    seg_edge: np.ndarray
+    seg_along: np.ndarray
+    piece_seg: np.ndarray
+    midpoints: np.ndarray
+    half: float
+
+    @classmethod
+    def of(cls, geometry: np.ndarray) -> _Pieces:
+        coords, owner = shapely.get_coordinates(geometry, return_index=True)
+        pair = np.flatnonzero(owner[1:] == owner[:-1])
+        a, b = coords[pair], coords[pair + 1]
+        seg_edge = owner[pair].astype(np.int64)
+        d = b - a
+        seg_len = np.hypot(d[:, 0], d[:, 1])
+        csum = np.cumsum(seg_len) - seg_len
+        first = np.searchsorted(seg_edge, seg_edge, side="left")
+        seg_along = csum - csum[first]
+        # Piece length: about the typical segment, but never so short that long roads explode.
+        target = max(float(np.median(seg_len)), float(seg_len.sum()) / (4 * len(seg_len)), TOLERANCE_M)
+        m = np.maximum(np.ceil(seg_len / target), 1).astype(np.int64)
+        piece_seg = np.repeat(np.arange(len(seg_len)), m)
+        j = np.arange(len(piece_seg)) - np.repeat(np.cumsum(m) - m, m)
+        frac = (j + 0.5) / m[piece_seg]
+        midpoints = a[piece_seg] + frac[:, None] * d[piece_seg]
+        half = float((seg_len / m).max()) / 2 * (1 + 1e-12)
+        return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], d[:, 0], d[:, 1], seg_len, seg_edge, seg_along,
+                   piece_seg, midpoints, half)
+
+    def distance(self, q: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact distances from points ``q`` (m, 2) to segments ``seg`` (m, k), and the along-segment
+        offsets of the nearest points (the segment's own ends taken exactly at t = 0 and 1)."""
+        px, py = q[:, 0:1], q[:, 1:2]
+        ax, ay, dx, dy = self.ax[seg], self.ay[seg], self.dx[seg], self.dy[seg]
+        ln = self.seg_len[seg]
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / (ln * ln), 0.0, 1.0)
+        cx = np.where(t == 1.0, self.bx[seg], ax + t * dx)
+        cy = np.where(t == 1.0, self.by[seg], ay + t * dy)
+        return np.hypot(px - cx, py - cy), t * ln
 
 
 def _csr_min(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> csr_matrix:

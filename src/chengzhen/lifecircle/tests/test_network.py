@@ -119,3 +119,61 @@ def test_edge_snap_matches_brute_force_distance_to_every_edge():
     snapped = shapely.line_interpolate_point(net.geometry[s.edge], s.off_u)
     np.testing.assert_allclose(shapely.distance(snapped, shapely.points(pts)), s.connector, atol=1e-6)
     np.testing.assert_allclose(s.off_u + s.off_v, net.length[s.edge])
+
+
+def _assert_snap_equals_the_strtree(net, pts, max_distance=None):
+    """Our k-d tree snapping against shapely's STRtree.query_nearest over the edges: the same
+    far flags, the same distance, and the same edge or, on an exact tie, an equally near one."""
+    s = net.snap(pts, max_distance=max_distance)
+    geoms = shapely.points(pts)
+    (pi, ei), dist = shapely.STRtree(net.geometry).query_nearest(
+        geoms, max_distance=max_distance, return_distance=True, all_matches=False)
+    ref_edge = np.full(len(pts), -1)
+    ref_edge[pi] = ei
+    ref_dist = np.full(len(pts), np.inf)
+    ref_dist[pi] = dist
+    np.testing.assert_array_equal(s.far, ref_edge < 0)
+    ok = ~s.far
+    np.testing.assert_allclose(s.connector[ok], ref_dist[ok], rtol=0, atol=1e-9)
+    assert np.all(np.isinf(s.connector[s.far]))
+    other = ok & (s.edge != ref_edge)
+    mine = shapely.distance(geoms[other], net.geometry[s.edge[other]])
+    np.testing.assert_allclose(mine, ref_dist[other], rtol=0, atol=1e-9)
+    same = ok & (s.edge == ref_edge)
+    along = shapely.line_locate_point(net.geometry[s.edge[same]], geoms[same])
+    np.testing.assert_allclose(s.off_u[same], along, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(s.off_u[ok] + s.off_v[ok], net.length[s.edge[ok]])
+    return s, other
+
+
+def test_edge_snap_equals_the_strtree_on_a_jittered_grid():
+    rng = np.random.default_rng(17)
+    n, spacing = 40, 50.0
+    xy = np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), -1) * spacing
+    xy = xy + rng.uniform(-0.3, 0.3, xy.shape) * spacing
+    net = Network.from_lines([LineString(xy[i, :]) for i in range(n)] + [LineString(xy[:, i]) for i in range(n)])
+    pts = np.concatenate([
+        rng.uniform(-300, 2250, (4000, 2)),             # inside and around the grid
+        rng.uniform(-5000, 7000, (200, 2)),             # far outside: the k nearest cannot prove it
+        np.column_stack([net.x, net.y])[:300],          # exactly on nodes: ties between the edges there
+        shapely.get_coordinates(shapely.line_interpolate_point(net.geometry[:300], 0.5, normalized=True)),
+    ])
+    _, ties = _assert_snap_equals_the_strtree(net, pts)
+    assert ties.any()  # nodes are equally near to all their edges
+    s, _ = _assert_snap_equals_the_strtree(net, pts, max_distance=20.0)
+    assert s.far.any() and not s.far.all()
+
+
+def test_edge_snap_equals_the_strtree_with_long_and_short_segments_mixed():
+    rng = np.random.default_rng(23)
+    lines = [LineString([(0, y), (5000, y + rng.uniform(-30, 30))]) for y in range(0, 3000, 600)]  # long, straight
+    for _ in range(150):  # short, wiggly: metre-long segments
+        start = rng.uniform(0, 5000), rng.uniform(0, 3000)
+        steps = np.cumsum(rng.normal(0, 1, (rng.integers(3, 40), 2)), axis=0)
+        lines.append(LineString(np.asarray(start) + steps))
+    lines.append(LineString([(-2000, -2000), (7000, 5000)]))  # one very long diagonal across all
+    net = Network.from_lines(lines)
+    pts = np.concatenate([rng.uniform(-500, 5500, (4000, 2)), rng.uniform(-20000, 20000, (200, 2))])
+    _assert_snap_equals_the_strtree(net, pts)
+    s, _ = _assert_snap_equals_the_strtree(net, pts, max_distance=50.0)
+    assert s.far.any() and not s.far.all()
