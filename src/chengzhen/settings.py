@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "chengzhen.ledger",
     "chengzhen.supervision",
     "chengzhen.assessment",
+    "chengzhen.lifecircle",
     "chengzhen.documents",
     "chengzhen.demo",
 ]
