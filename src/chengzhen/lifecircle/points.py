@@ -100,7 +100,10 @@ def _column(header: list[str], wanted: str | None, names: Sequence[str], file: s
     return None
 
 
-def _numbers(rows: list[list], col: int, file: str, column: str, *, positive: bool = False) -> np.ndarray:
+def _numbers(rows: list[list], col: int, file: str, column: str, *, positive: bool = False,
+             numbers: np.ndarray | None = None) -> np.ndarray:
+    """The column as floats; ``numbers`` are the rows as the file numbers them (a table's row
+    after its header by default)."""
     out = np.empty(len(rows), dtype=float)
     problems = []
     for i, r in enumerate(rows):
@@ -110,7 +113,7 @@ def _numbers(rows: list[list], col: int, file: str, column: str, *, positive: bo
         except ValueError:
             x = float("nan")
         if not np.isfinite(x) or (positive and x < 0):
-            problems.append(Problem(file=file, row=i + 2, column=column,
+            problems.append(Problem(file=file, row=int(numbers[i]) if numbers is not None else i + 2, column=column,
                                     reason=f"应为{'不小于 0 的' if positive else ''}数，不是 {v!r}"))
         out[i] = x
     if len(problems) > 20:
@@ -155,40 +158,95 @@ def read_points(path: str | Path, *, crs: str, kind: str = "homes", metric=None,
     return Points(name, ids, rows, lon, lat, mx, my, population=pop, population_source=source)
 
 
-def _ids(header: list[str], body: list[list], id_column: str | None, kind: str, file: str) -> tuple[str, ...]:
+def points_from_layer(layer, *, kind: str = "homes", metric=None, id_column: str | None = None,
+                      type_column: str | None = None, catalogue: Catalogue | None = None,
+                      population: PopulationRule | None = None, known_types_only: bool = False) -> Points:
+    """Homes or facilities from a vector point layer (``layers.PointLayer``: GeoJSON, GeoPackage,
+    Shapefile or an .osm.pbf's amenities), read by the same rules as a table: ids, population,
+    types. With ``known_types_only`` (OpenStreetMap amenities: benches, parking …) points whose type
+    the catalogue does not know are left out instead of refused — the caller says how many."""
+    name = layer.file
+    if not len(layer.lon):
+        raise Refused([Problem(file=name, reason="点图层是空的（没有点）")])
+    header = list(layer.properties)
+    body = [[layer.properties[k][i] for k in header] for i in range(len(layer.lon))]
+    rows = np.asarray(layer.rows)  # the feature's position in the layer
+    keep = np.ones(len(body), dtype=bool)
+    types = None
+    if kind == "facilities":
+        cat = catalogue or Catalogue.load()
+        wanted = type_column or ("osm_tag" if "osm_tag" in header and not _has(header, TYPE_NAMES) else None)
+        ti = _column(header, wanted, TYPE_NAMES, name, "设施类型")
+        values = [r[ti] for r in body]
+        if known_types_only:
+            keep = np.array([_known(cat, v) for v in values], dtype=bool)
+        types = tuple(cat.resolve_all([v for v, k in zip(values, keep, strict=True) if k], name, header[ti],
+                                      rows=[int(r) for r, k in zip(rows, keep, strict=True) if k]))
+    body = [r for r, k in zip(body, keep, strict=True) if k]
+    lon, lat, rows = np.asarray(layer.lon)[keep], np.asarray(layer.lat)[keep], rows[keep]
+    if not len(lon):
+        raise Refused([Problem(file=name, reason="没有目录中已知类型的设施")])
+    if metric is None:
+        metric = crs_module.metric_crs(lon, lat, name)
+    where = crs_module.Where(file=name, lon_column="geometry.x", lat_column="geometry.y", rows=rows)
+    mx, my = crs_module.to_metric(lon, lat, "WGS84", metric, where)
+    ids = _ids(header, body, id_column, kind, name, rows=rows)
+    if kind == "facilities":
+        return Points(name, ids, rows, lon, lat, mx, my, types=types)
+    pop, source = _population(header, body, name, population or PopulationRule(), numbers=rows)
+    return Points(name, ids, rows, lon, lat, mx, my, population=pop, population_source=source)
+
+
+def _has(header: list[str], names: Sequence[str]) -> bool:
+    lowered = {h.lower() for h in header}
+    return any(n.lower() in lowered for n in names)
+
+
+def _known(cat: Catalogue, value) -> bool:
+    try:
+        cat.resolve(value)
+    except Refused:
+        return False
+    return True
+
+
+def _ids(header: list[str], body: list[list], id_column: str | None, kind: str, file: str,
+         rows: np.ndarray | None = None) -> tuple[str, ...]:
     defaults = ("home_id", "id") if kind == "homes" else ("facility_id", "id")
     col = _column(header, id_column, defaults, file, "编号", required=bool(id_column))
+    row_of = (lambda i: int(rows[i])) if rows is not None else (lambda i: i + 2)
     if col is None:
-        return tuple(str(i + 2) for i in range(len(body)))  # the row number in the file
+        return tuple(str(row_of(i)) for i in range(len(body)))  # the row number in the file
     ids, seen, problems = [], {}, []
     for i, r in enumerate(body):
         v = r[col] if col < len(r) else None
         text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v if v is not None else "").strip()
         if not text:
-            problems.append(Problem(file=file, row=i + 2, column=header[col], reason="编号为空"))
+            problems.append(Problem(file=file, row=row_of(i), column=header[col], reason="编号为空"))
         elif text in seen:
-            problems.append(Problem(file=file, row=i + 2, column=header[col],
+            problems.append(Problem(file=file, row=row_of(i), column=header[col],
                                     reason=f"编号 {text} 与第 {seen[text]} 行重复"))
-        seen.setdefault(text, i + 2)
+        seen.setdefault(text, row_of(i))
         ids.append(text)
     if problems:
         raise Refused(problems[:20])
     return tuple(ids)
 
 
-def _population(header: list[str], body: list[list], file: str, rule: PopulationRule) -> tuple[np.ndarray, str]:
+def _population(header: list[str], body: list[list], file: str, rule: PopulationRule,
+                numbers: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     col = _column(header, None, POPULATION_NAMES, file, "人口", required=False)
     if col is not None:
-        return _numbers(body, col, file, header[col], positive=True), f"人口列“{header[col]}”"
+        return _numbers(body, col, file, header[col], positive=True, numbers=numbers), f"人口列“{header[col]}”"
     col = _column(header, None, HOUSEHOLD_NAMES, file, "户数", required=False)
     if col is not None:
-        return (_numbers(body, col, file, header[col], positive=True) * rule.household_size,
+        return (_numbers(body, col, file, header[col], positive=True, numbers=numbers) * rule.household_size,
                 f"户数列“{header[col]}” × 户均 {rule.household_size:g} 人")
     col = _column(header, None, FLOOR_AREA_NAMES, file, "建筑面积", required=False)
     if col is not None:
         if rule.area_per_person <= 0:
             raise Refused([Problem(file=file, column=header[col], reason="人均建筑面积应大于 0")])
-        return (_numbers(body, col, file, header[col], positive=True) / rule.area_per_person,
+        return (_numbers(body, col, file, header[col], positive=True, numbers=numbers) / rule.area_per_person,
                 f"建筑面积列“{header[col]}” ÷ 人均 {rule.area_per_person:g} 平方米")
     names = "、".join(POPULATION_NAMES + HOUSEHOLD_NAMES + FLOOR_AREA_NAMES)
     raise Refused([Problem(file=file, row=1, reason=f"找不到人口来源：人口列、户数列或建筑面积列（{names}）")])

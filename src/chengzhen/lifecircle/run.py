@@ -110,18 +110,14 @@ def run(*, network: str, facilities: str, homes: str, output: str | Path, crs: s
         raise Refused([Problem(file=str(out_dir), reason="输出位置已存在且不是文件夹")])
     catalogue = Catalogue.load()
     chosen = Preset.load(preset, catalogue) if preset else None
-    for path in (facilities, homes):
-        if not _tabular(path):
-            _refuse_format(path)
     say("读取路网…")
     lines = _read_lines(network, crs)
     coords = np.concatenate([np.asarray(line.coords)[:, :2] for line in lines.lines])
     metric = crs_module.metric_crs(coords[:, 0], coords[:, 1], lines.file)  # one plane for every layer
     say("读取设施与住宅…")
-    fac_points = read_points(facilities, crs=crs or "", kind="facilities", type_column=type_column,
-                             catalogue=catalogue, metric=metric)
-    home_points = read_points(homes, crs=crs or "", kind="homes", id_column=id_column, metric=metric,
-                              population=population)
+    fac_points = _read_points(facilities, "facilities", crs, metric, catalogue=catalogue, type_column=type_column,
+                              say=say)
+    home_points = _read_points(homes, "homes", crs, metric, id_column=id_column, population=population, say=say)
     net = Network.from_lines(lines.to_metric(metric), oneway=lines.oneway)
     types = list(dict.fromkeys(fac_points.types))
     if chosen is not None:
@@ -164,8 +160,21 @@ def _tabular(path: str) -> bool:
     return Path(path).suffix.lower() in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
-def _refuse_format(path: str):
-    raise Refused([Problem(file=Path(path).name, reason="设施和住宅点位表应为 .csv 或 .xlsx")])
+def _read_points(path: str, kind: str, crs: str | None, metric, *, say, **options):
+    """A point table (CSV/.xlsx, coordinates in ``crs``) or a vector layer (GeoJSON, GeoPackage,
+    Shapefile; an .osm.pbf gives its amenities, those of unknown types left out and counted)."""
+    from .points import points_from_layer
+
+    if _tabular(path):
+        return read_points(path, crs=crs or "", kind=kind, metric=metric, **options)
+    from .vector import read_any_points
+
+    osm = str(path).lower().endswith(".osm.pbf")
+    layer = read_any_points(path, crs=None if osm else crs)
+    pts = points_from_layer(layer, kind=kind, metric=metric, known_types_only=osm, **options)
+    if osm and kind == "facilities":
+        say(f"{layer.file}：{len(layer.lon)} 个 OSM 设施点中 {len(pts.ids)} 个属于设施目录，其余不计")
+    return pts
 
 
 def _number(x: float) -> str:

