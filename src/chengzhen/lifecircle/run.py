@@ -13,6 +13,8 @@ succeeded, so a refused or failed run leaves the folder as it was):
   ``max_distance`` — are left blank, as are homes with no road within ``max_snap``.
 - ``coverage.csv`` and ``coverage.xlsx``: area, type, circle, reach, homes, covered homes,
   population, covered population, rate.
+- ``map_<type>.png`` and ``.svg`` per type (with a preset, unless ``maps`` is off): homes coloured by
+  the smallest circle that covers them, gaps marked, Chinese labels (``maps.draw_map``).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def run(*, network: str, facilities: str, homes: str, output: str | Path, crs: s
         preset: str | None = None, type_column: str | None = None, id_column: str | None = None,
         snap: str = "edge", areas: str | None = None, max_distance: float = DEFAULT_MAX_DISTANCE,
         max_snap: float = 500.0, speed: float = DEFAULT_SPEED, population: PopulationRule | None = None,
-        progress: Callable[[str], None] | None = None) -> RunResult:
+        maps: bool = True, progress: Callable[[str], None] | None = None) -> RunResult:
     """Measure and write one run; see the module docstring."""
     say = progress or (lambda text: print(text, file=sys.stderr))
     if snap not in ("edge", "node"):
@@ -143,6 +145,17 @@ def run(*, network: str, facilities: str, homes: str, output: str | Path, crs: s
         files = [_write_homes(tmp / "homes.csv", home_points, types, result, ids_by_type, chosen, walk)]
         if chosen is not None:
             files += _write_coverage(tmp, rows)
+            if maps:
+                from .maps import draw_map
+
+                homes_xy = np.column_stack([home_points.x, home_points.y])
+                for k, t in enumerate(types, start=1):
+                    say(f"绘制地图 {catalogue.label(t)}（{k}/{len(types)}）…")
+                    for fmt in ("png", "svg"):
+                        files.append(draw_map(tmp / f"map_{t}.{fmt}", network=net, homes_xy=homes_xy,
+                                              distance_m=distances[t], preset=chosen, type_code=t,
+                                              type_label=catalogue.label(t), facilities_xy=by_type[t],
+                                              title=f"{chosen.name}：{catalogue.label(t)}", fmt=fmt))
         out_dir.mkdir(exist_ok=True)
         moved = []
         for f in files:

@@ -107,6 +107,10 @@ def test_a_run_writes_homes_and_coverage(tmp_path):
     assert {c["area"] for c in cov} == {"全部", "东区", "西区"}
     ws = load_workbook(tmp_path / "out" / "coverage.xlsx").active
     assert ws["A1"].value == "生活圈覆盖率"
+    from PIL import Image
+
+    png = tmp_path / "out" / f"map_{kg}.png"
+    assert Image.open(png).size[0] > 500 and (tmp_path / "out" / f"map_{kg}.svg").read_text().count("<svg") == 1
 
 
 def test_a_refused_run_writes_nothing(tmp_path):

@@ -35,6 +35,8 @@ class Command(NounCommand):
                        help=f"按户数推算人口时的户均人数（默认 {PopulationRule.household_size:g}）")
         r.add_argument("--area-per-person", type=float, default=PopulationRule.area_per_person,
                        help=f"按建筑面积推算人口时的人均建筑面积（平方米，默认 {PopulationRule.area_per_person:g}）")
+        r.add_argument("--no-maps", action="store_true",
+                       help="有预设时默认为每类设施绘制地图（PNG、SVG）；加此项不绘制")
         r.add_argument("-o", dest="output", required=True, metavar="DIR")
         sub.add_parser("presets", help="列出随附的标准预设：名称<TAB>标准<TAB>生活圈")
 
@@ -50,6 +52,7 @@ class Command(NounCommand):
                    snap=options["snap"], areas=options.get("areas"), max_distance=options["max_distance"],
                    speed=options["speed"],
                    population=PopulationRule(options["household_size"], options["area_per_person"]),
+                   maps=not options["no_maps"],
                    progress=lambda text: self.stderr.write(text))
         self.stdout.write(f"已测算 {done.homes} 处住宅、{len(done.types)} 类设施；离路网过远 {done.far_homes} 处")
         for path in done.files:
