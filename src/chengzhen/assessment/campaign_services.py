@@ -199,7 +199,7 @@ def make_tasks(user, plan: JointPlan, programme) -> list[TaskPlan]:
                 task = ledger.update_task(user, task, expected_version=task.version, **fields)
             units = list(Unit.objects.filter(code__in=ind.cooperating).exclude(pk=task.lead_unit_id))
             units.sort(key=lambda u: ind.cooperating.index(u.code))
-            ledger.set_cooperating_units(user, task, units, expected_version=Task.objects.get(pk=task.pk).version)
+            task = ledger.set_cooperating_units(user, task, units, expected_version=task.version)
             for s in ind.sources:
                 campaign = campaigns.get(s.get("campaign"))
                 if campaign is not None and s.get("node"):

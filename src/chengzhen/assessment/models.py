@@ -9,8 +9,11 @@ each scoring run is one audit record with its inputs' hashes, its rows are not a
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chengzhen.audit.tracking import TrackedModel
@@ -236,19 +239,13 @@ class Round(TrackedModel):
     def published(self) -> bool:
         return self.status == RoundStatus.PUBLISHED
 
-    def deadline_end(self):
+    def deadline_end(self) -> dt.datetime:
         """The first moment after the submission deadline (填报截止) — local midnight after it."""
-        import datetime as dt
-
-        from django.utils import timezone
-
         return timezone.make_aware(dt.datetime.combine(self.submit_by + dt.timedelta(days=1), dt.time.min))
 
     @property
     def overdue(self) -> bool:
         """Still collecting after the deadline (逾期)."""
-        from django.utils import timezone
-
         return self.status == RoundStatus.COLLECTING and timezone.localdate() > self.submit_by
 
 

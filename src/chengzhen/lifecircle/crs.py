@@ -177,40 +177,37 @@ def _where(where: Where | None) -> Where:
 
 # ---- public conversions ---------------------------------------------------------------------
 
-def wgs84_to_gcj02(lon, lat, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 → GCJ-02 (火星坐标) by the public formula; points outside China are refused."""
+def _checked(lon, lat, where: Where | None, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """The points as arrays, refused when missing or (for an offset system) outside China."""
     lon, lat = _pair(lon, lat)
     where = _where(where)
     _check_finite(lon, lat, where)
-    _check_in_china(lon, lat, "GCJ-02", where)
+    _check_in_china(lon, lat, system, where)
+    return lon, lat
+
+
+def wgs84_to_gcj02(lon, lat, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 → GCJ-02 (火星坐标) by the public formula; points outside China are refused."""
+    lon, lat = _checked(lon, lat, where, "GCJ-02")
     return _wgs84_to_gcj02(lon, lat)
 
 
 def gcj02_to_wgs84(lon, lat, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 → WGS84, inverting the public formula by iteration to INVERSE_TOLERANCE degrees."""
-    lon, lat = _pair(lon, lat)
-    where = _where(where)
-    _check_finite(lon, lat, where)
-    _check_in_china(lon, lat, "GCJ-02", where)
+    lon, lat = _checked(lon, lat, where, "GCJ-02")
     dlon, dlat = _gcj_offset(lon, lat)
     return _invert(_wgs84_to_gcj02, lon, lat, (lon - dlon, lat - dlat))
 
 
 def gcj02_to_bd09(lon, lat, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 → BD-09 (百度坐标) by the public formula; points outside China are refused."""
-    lon, lat = _pair(lon, lat)
-    where = _where(where)
-    _check_finite(lon, lat, where)
-    _check_in_china(lon, lat, "BD-09", where)
+    lon, lat = _checked(lon, lat, where, "BD-09")
     return _gcj02_to_bd09(lon, lat)
 
 
 def bd09_to_gcj02(lon, lat, where: Where | None = None) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 → GCJ-02: the public formula (good to about 2e-6°), refined by iteration to INVERSE_TOLERANCE."""
-    lon, lat = _pair(lon, lat)
-    where = _where(where)
-    _check_finite(lon, lat, where)
-    _check_in_china(lon, lat, "BD-09", where)
+    lon, lat = _checked(lon, lat, where, "BD-09")
     return _invert(_gcj02_to_bd09, lon, lat, _bd09_to_gcj02_approx(lon, lat))
 
 

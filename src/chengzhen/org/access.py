@@ -276,14 +276,21 @@ VALUE_RULES: dict[str, frozenset[Action]] = {
 }
 
 
-def may_on_value(grants: Iterable[Grant], action: Action, subject_path: str) -> bool:
-    """May a person do ``action`` on a value of the subject at ``subject_path``?"""
+def may_on_subject(grants: Iterable[Grant], action: Action, subject_path: str,
+                   rules: dict[str, frozenset[Action]]) -> bool:
+    """May a person do ``action`` on a record about the subject (unit) at ``subject_path``, under
+    ``rules`` (role → actions, within the units the role covers)? Administrators always may."""
     for g in grants:
         if g.role == ADMIN:
             return True
-        if action in VALUE_RULES.get(g.role, frozenset()) and g.covers_unit(subject_path):
+        if action in rules.get(g.role, frozenset()) and g.covers_unit(subject_path):
             return True
     return False
+
+
+def may_on_value(grants: Iterable[Grant], action: Action, subject_path: str) -> bool:
+    """May a person do ``action`` on a value of the subject at ``subject_path``?"""
+    return may_on_subject(grants, action, subject_path, VALUE_RULES)
 
 
 SUBJECT_RECORD_RULES: dict[str, frozenset[Action]] = {
@@ -298,12 +305,7 @@ def may_on_subject_record(grants: Iterable[Grant], action: Action, subject_path:
     """May a person do ``action`` on a record about the subject at ``subject_path`` — its title
     (称号) and their changes, its share of a fund? Supervisors change them; the subject's own
     people and leaders over it read them."""
-    for g in grants:
-        if g.role == ADMIN:
-            return True
-        if action in SUBJECT_RECORD_RULES.get(g.role, frozenset()) and g.covers_unit(subject_path):
-            return True
-    return False
+    return may_on_subject(grants, action, subject_path, SUBJECT_RECORD_RULES)
 
 
 def may_see_scorecard(grants: Iterable[Grant], subject_path: str, *, published: bool, public: bool) -> bool:

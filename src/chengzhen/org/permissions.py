@@ -108,6 +108,9 @@ ASSESSMENT_ROUND_RECORDS = frozenset({"round", "roundsubject"})
 ASSESSMENT_VALUE_RECORDS = frozenset({"value", "valueevidence"})
 # records about one subject: its titles (称号) and their changes, its share of a fund
 ASSESSMENT_SUBJECT_RECORDS = frozenset({"designation", "designationevent", "fundallocation"})
+# records about one subject unit: the rules by kind, and the unit's field where it is not the record's own
+SUBJECT_KIND_RULES = {"value": VALUE_RULES, "subject": SUBJECT_RECORD_RULES}
+SUBJECT_FIELDS = {"valueevidence": "value__subject_id", "designationevent": "designation__unit_id"}
 SUPERVISION_PROGRAMME_RECORDS = frozenset({"bulletinsetting"})
 INSPECTION_RECORDS = frozenset({"inspection", "inspectionlink", "inspectionphoto"})
 
@@ -197,10 +200,9 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
             return may_on_rules(grants, action)
         if kind == "scoring":
             return may_on_rules(grants, Action.EDIT)
-        if kind == "value":
-            return is_admin(grants) or any(action in VALUE_RULES.get(g.role, frozenset()) for g in grants)
-        if kind == "subject":
-            return is_admin(grants) or any(action in SUBJECT_RECORD_RULES.get(g.role, frozenset()) for g in grants)
+        if kind in SUBJECT_KIND_RULES:
+            rules = SUBJECT_KIND_RULES[kind]
+            return is_admin(grants) or any(action in rules.get(g.role, frozenset()) for g in grants)
         if kind == "bulletin":
             return is_admin(grants) or any(
                 g.role == SUPERVISOR if action == Action.EDIT else action == Action.READ
@@ -289,19 +291,12 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         return qs if may_on_rules(grants, action) else qs.none()
     if kind == "scoring":
         return qs if may_on_rules(grants, Action.EDIT) else qs.none()
-    if kind == "value":
-        prefix = "value__" if qs.model._meta.model_name == "valueevidence" else ""
+    if kind in SUBJECT_KIND_RULES:
+        field = SUBJECT_FIELDS.get(qs.model._meta.model_name, "subject_id" if kind == "value" else "unit_id")
         condition = Q(pk__in=[])
         for g in grants:
-            if action in VALUE_RULES.get(g.role, frozenset()):
-                condition |= Q(**{f"{prefix}subject_id__in": subtree_units(g.unit_path)})
-        return qs.filter(condition)
-    if kind == "subject":
-        prefix = "designation__" if qs.model._meta.model_name == "designationevent" else ""
-        condition = Q(pk__in=[])
-        for g in grants:
-            if action in SUBJECT_RECORD_RULES.get(g.role, frozenset()):
-                condition |= Q(**{f"{prefix}unit_id__in": subtree_units(g.unit_path)})
+            if action in SUBJECT_KIND_RULES[kind].get(g.role, frozenset()):
+                condition |= Q(**{f"{field}__in": subtree_units(g.unit_path)})
         return qs.filter(condition)
     if kind in ("bulletin", "inspection"):
         return qs.filter(_programme_record_condition(grants, action, kind, qs.model))

@@ -132,6 +132,8 @@ def test_the_at_risk_page_and_who_sees_what(client, county, round_, titles, make
     assert "2026年度测试考核" in detail and "整改期" in detail and "按 示政发〔2026〕3号 授予" in detail
     board = client.get("/assessment/rounds/RT-2026/").content.decode()
     changes = board.split('id="designation-changes"')[1].split("</table>")[0]
+    assert board.split("<title>")[1].split("</title>")[0].startswith("2026年度测试考核") and "<h2>" not in (
+        board.split("<title>")[1].split("</title>")[0])
     assert "白河镇" in changes and "保留 → 整改期" in changes and "青山镇" not in changes
     assert "1 个整改期内" in client.get("/assessment/rounds/").content.decode()
     # a town reads its own titles only, and may not grant
