@@ -140,3 +140,16 @@ def running_programme(county):
         start_date=dt.date(today.year, 1, 1), end_date=dt.date(today.year + 1, 12, 31))
     county.programme.refresh_from_db()
     return county.programme
+
+
+@pytest.fixture
+def api_as(county):
+    """An API client logged in as one of the county's people (``api_as("supervisor")``)."""
+    from rest_framework.test import APIClient
+
+    def as_(username: str) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(county.users[username])
+        return client
+
+    return as_

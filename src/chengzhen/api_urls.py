@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from chengzhen.assessment import api as assessment_api
-from chengzhen.assessment import designation_api, fund_api, round_api
+from chengzhen.assessment import campaign_api, designation_api, fund_api, round_api
 from chengzhen.ledger import api as ledger_api
 from chengzhen.org import api as org_api
 from chengzhen.supervision import api as supervision_api
@@ -25,7 +25,8 @@ router.register("evidence", ledger_api.EvidenceViewSet, basename="evidence")
 router.register("lights", supervision_api.LightViewSet, basename="light")
 router.register("escalations", supervision_api.EscalationViewSet, basename="escalation")
 router.register("notifications", supervision_api.NotificationViewSet, basename="notification")
-for part in (bulletin_api, inspection_api, board_api, assessment_api, round_api, designation_api, fund_api):
+for part in (bulletin_api, inspection_api, board_api, assessment_api, round_api, designation_api, fund_api,
+             campaign_api):
     part.register(router)
 
 @csrf_exempt  # it writes nothing; a JSON 404 even for a POST without a CSRF token

@@ -43,8 +43,12 @@ def campaign_of(code: str) -> Campaign:
     c = Campaign.objects.select_related("programme", "framework_version__framework").filter(
         programme__code=code).first()
     if c is None:
-        raise Refused([Problem(column="campaign", reason=_("计划 %(code)s 没有绑定测评体系（不是创建活动）") % {
-            "code": code})])
+        from chengzhen.programmes.models import Programme
+
+        known = Programme.objects.filter(code=code).exists()
+        raise Refused([Problem(column="campaign", reason=(
+            _("计划 %(code)s 没有绑定测评体系（不是创建活动）") if known else _("没有代码为 %(code)s 的创建活动"))
+            % {"code": code})])
     return c
 
 
@@ -139,8 +143,14 @@ def _made_text(fields: dict) -> dict:
     return out
 
 
-def task_preview(plan: JointPlan, programme) -> list[TaskPlan]:
-    """What ``make_tasks`` would do, indicator by indicator (nothing written)."""
+def task_preview(user, plan: JointPlan, programme) -> list[TaskPlan]:
+    """What ``make_tasks`` would do, indicator by indicator (nothing written); for those who may
+    make them."""
+    require(user, Action.EDIT, MergedIndicator)
+    return _task_steps(plan, programme)
+
+
+def _task_steps(plan: JointPlan, programme) -> list[TaskPlan]:
     from chengzhen.ledger.models import Task
 
     start = max(programme.start_date, min(timezone.localdate(), programme.end_date))
@@ -179,7 +189,7 @@ def make_tasks(user, plan: JointPlan, programme) -> list[TaskPlan]:
     from chengzhen.ledger.models import Task
 
     require(user, Action.EDIT, MergedIndicator)
-    steps = task_preview(plan, programme)
+    steps = _task_steps(plan, programme)
     start = max(programme.start_date, min(timezone.localdate(), programme.end_date))
     campaigns = {c.title: c for c in plan.campaigns.all()}
     with acting_for(user, "make_campaign_tasks"), transaction.atomic():

@@ -182,7 +182,7 @@ def test_tasks_go_into_the_ledger_and_people_s_edits_are_kept(county, campaigns)
     plan = services.run_plan(sup, code="LC-2026", name="合并", campaign_codes=list(campaigns), subject_code="411300",
                              year=2026)
     target = _programme(county, "LC2026", "2026年创建工作台账")
-    preview = services.task_preview(plan, target)
+    preview = services.task_preview(county.users["supervisor"], plan, target)
     creates = [s for s in preview if s.action == "create"]
     assert creates and not Task.objects.filter(programme=target).exists()  # a preview writes nothing
     services.make_tasks(sup, plan, target)
@@ -194,7 +194,7 @@ def test_tasks_go_into_the_ledger_and_people_s_edits_are_kept(county, campaigns)
     assert {c for c, _n in served} >= {"国家卫生城市", "国家园林城市"}
     # a person edits the task: making tasks again leaves it; an untouched one stays as it is
     ledger.update_task(sup, task, expected_version=task.version, name="建成区绿化覆盖率提升（园林局）")
-    again = {s.indicator.key: s for s in services.task_preview(plan, target)}
+    again = {s.indicator.key: s for s in services.task_preview(county.users["supervisor"], plan, target)}
     assert again["green_coverage_rate"].action == "keep" and "修改" in again["green_coverage_rate"].reason
     services.make_tasks(sup, plan, target)
     assert Task.objects.get(pk=task.pk).name == "建成区绿化覆盖率提升（园林局）"

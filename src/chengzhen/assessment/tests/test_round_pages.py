@@ -8,11 +8,9 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from docx import Document
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
 from chengzhen.assessment import rounds
 from chengzhen.assessment.models import Round, RoundStatus, Value, ValueStatus
@@ -201,22 +199,12 @@ def test_queue_board_buttons_and_the_published_scorecard(client, county, round_,
     assert "青山镇" in ranking and "白河镇" in ranking and f"{BASE}/scorecard/{town_b.code}/" in ranking
 
 
-@pytest.fixture
-def api(county):
-    def as_(username: str) -> APIClient:
-        c = APIClient()
-        c.force_authenticate(county.users[username])
-        return c
-
-    return as_
-
-
-def test_the_api_submits_verifies_and_hides_others_scorecards(api, county, round_, make_task):  # noqa: F811
+def test_the_api_submits_verifies_and_hides_others_scorecards(api_as, county, round_, make_task):  # noqa: F811
     town_a, town_b = county.units["town_a"], county.units["town_b"]
-    editor_a, sup = api("editor_a"), api("supervisor")
+    editor_a, sup = api_as("editor_a"), api_as("supervisor")
     assert [r["code"] for r in editor_a.get("/api/rounds/").json()["results"]] == ["RT-2026"]
-    assert api("editor_dept").get("/api/rounds/").json()["results"] == []
-    assert api("editor_dept").get("/api/rounds/RT-2026/").status_code == 404
+    assert api_as("editor_dept").get("/api/rounds/").json()["results"] == []
+    assert api_as("editor_dept").get("/api/rounds/RT-2026/").status_code == 404
     detail = sup.get("/api/rounds/RT-2026/").json()
     assert [row["subject"] for row in detail["progress"]] == [town_a.code, town_b.code]
     assert detail["progress"][0]["expected"] == 4 and detail["progress"][0]["missing"] == 4
@@ -242,7 +230,7 @@ def test_the_api_submits_verifies_and_hides_others_scorecards(api, county, round
     assert editor_a.post(url, {**body, "subject": town_b.code}, format="json").status_code == 403
     mine = editor_a.get(url, {"subject": town_a.code}).json()["results"]
     assert [(v["node"], v["amount"]) for v in mine] == [("A1", "36.000000")]
-    assert api("editor_b").get(url).json()["results"] == []
+    assert api_as("editor_b").get(url).json()["results"] == []
 
     verify = f"/api/values/{value['id']}/verify/"
     current = sup.get(f"/api/values/{value['id']}/")
@@ -251,7 +239,7 @@ def test_the_api_submits_verifies_and_hides_others_scorecards(api, county, round
     assert sup.post(verify, {"accept": True}, format="json", HTTP_IF_MATCH=created["ETag"]).status_code == 412
     assert sup.post(verify, {"accept": False}, format="json", HTTP_IF_MATCH=current["ETag"]).status_code == 400
     assert editor_a.post(verify, {"accept": True}, format="json", HTTP_IF_MATCH=current["ETag"]).status_code == 403
-    assert api("editor_b").post(verify, {"accept": True}, format="json",
+    assert api_as("editor_b").post(verify, {"accept": True}, format="json",
                                 HTTP_IF_MATCH=current["ETag"]).status_code == 404
     accepted = sup.post(verify, {"accept": True}, format="json", HTTP_IF_MATCH=current["ETag"])
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"

@@ -117,7 +117,7 @@ class Command(NounCommand):
         programme = Programme.objects.filter(code=options["programme"]).first()
         if programme is None:
             raise Refused([Problem(column="--programme", reason=f"没有代码为 {options['programme']} 的工作计划")])
-        steps = (campaign_services.task_preview(plan, programme) if options["preview"]
+        steps = (campaign_services.task_preview(user, plan, programme) if options["preview"]
                  else campaign_services.make_tasks(user, plan, programme))
         names = {"create": "新建", "update": "更新", "keep": "保持", "skip": "跳过"}
         for step in steps:
