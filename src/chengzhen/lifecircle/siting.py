@@ -20,10 +20,13 @@ Steps:
    0 ≤ y ≤ 1 — with HiGHS (``scipy.optimize.milp``) within a time limit, keeping greedy's answer
    when HiGHS finds none better in time.
 4. **Bound and gap**: every answer carries an upper bound on the best possible objective and the
-   gap (bound − objective) / bound. The bound is the tightest available of: the LP relaxation
-   (HiGHS, ``scipy.optimize.linprog``), the MIP's dual bound (exact), and the greedy online bound
-   (for any step i: covered(Sᵢ) + the k largest marginal gains at Sᵢ — valid because coverage is
-   submodular; Nemhauser, Wolsey & Fisher 1978). The gap is never negative.
+   gap (bound − objective) / bound. The bound is the tightest available of: the LP relaxation's
+   value by its Lagrangian dual (``lagrangian_bound``: the coverage rows relaxed, subgradient
+   steps; equal to the LP optimum at convergence and a valid bound at every step, in milliseconds
+   where HiGHS's LP took 13–23 s on the benchmark instance; ``lp_bound`` solves the LP itself), the
+   MIP's dual bound (exact), and the greedy online bound (for any step i: covered(Sᵢ) + the k
+   largest marginal gains at Sᵢ — valid because coverage is submodular; Nemhauser, Wolsey & Fisher
+   1978). The gap is never negative.
 
 Why our own code: PySAL spopt builds MCLP from a dense demand × candidate matrix through PuLP
 (about 30 s of model construction per 3 million pairs, Euclidean distances unless a cost matrix is
@@ -281,6 +284,41 @@ def lp_bound(d: Demand, k: int, *, time_limit: float | None = None) -> float | N
     return float(-res.fun) if res.status == 0 else None
 
 
+def lagrangian_bound(d: Demand, k: int, *, lower: float = 0.0, iterations: int = 300) -> float:
+    """An upper bound from relaxing the coverage rows with multipliers u ≥ 0: L(u) = Σ max(0, wᵢ − uᵢ)
+    + the k largest Σ_{i∈N_j} uᵢ. Every u gives a valid bound; its minimum over u equals the LP
+    relaxation's optimum (the subproblem has integral vertices), so a few hundred subgradient steps
+    (one sparse product each, Polyak steps towards ``lower``, the best known objective) give the LP
+    bound or a little above it in milliseconds where HiGHS's LP takes seconds to minutes."""
+    ng, nc = d.cover.shape
+    if ng == 0 or k <= 0:
+        return 0.0
+    k = min(k, nc)
+    a = d.cover.astype(np.float64).tocsr()
+    at = a.T.tocsr()
+    w = d.weight
+    u = w * 0.5
+    best, theta, stall = np.inf, 2.0, 0
+    for _ in range(iterations):
+        gain = at @ u
+        top = np.argpartition(-gain, k - 1)[:k] if k < nc else np.arange(nc)
+        value = float(np.maximum(w - u, 0).sum() + gain[top].sum())
+        if value < best - 1e-9:
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                theta, stall = theta / 2, 0
+        x = np.zeros(nc)
+        x[top] = 1.0
+        g = (w > u).astype(np.float64) - a @ x
+        norm = float(g @ g)
+        if norm == 0 or best - lower <= 1e-9 * max(1.0, best):
+            break
+        u = np.maximum(0.0, u + theta * (value - lower) / norm * g)
+    return best
+
+
 def order_by_gain(d: Demand, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rank chosen sites greedily within the set (largest new population first), with the gains."""
     by_candidate = d.cover.T.tocsr().astype(np.float64)
@@ -309,12 +347,9 @@ def solve(d: Demand, k: int, *, method: Method = "exact", time_limit: float = 60
     objective = float(gains.sum())
     notes: list[str] = []
     bound, kind = online, "greedy-online"
-    remaining = max(1.0, time_limit - (time.perf_counter() - start))
-    lp = lp_bound(d, k, time_limit=remaining)
-    if lp is not None and lp < bound:
-        bound, kind = lp, "lp"
-    elif lp is None:
-        notes.append("线性松弛未在时限内求得，差距按贪心在线上界计")
+    lagrangian = lagrangian_bound(d, k, lower=objective)
+    if lagrangian < bound:
+        bound, kind = lagrangian, "lp"
     used, optimal = "greedy", objective >= bound - 1e-9
     if method == "exact" and not optimal:
         from scipy.optimize import Bounds, LinearConstraint, milp

@@ -11,7 +11,7 @@ from shapely import LineString
 
 from chengzhen.lifecircle.measure import nearest
 from chengzhen.lifecircle.network import Network
-from chengzhen.lifecircle.siting import cover_matrix, demand, greedy, lp_bound, solve
+from chengzhen.lifecircle.siting import cover_matrix, demand, greedy, lagrangian_bound, lp_bound, solve
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PuLP 3.3 warns of its own 4.0 API
 
@@ -86,7 +86,11 @@ def test_greedy_online_bound_and_lp_bound_are_upper_bounds():
     best = _brute(cover.toarray(), pop, 4, np.zeros(len(pop), dtype=bool))
     sites, gains, online = greedy(d, 4)
     assert gains.sum() <= best + 1e-9 <= online + 1e-9
-    assert lp_bound(d, 4) >= best - 1e-6
+    lp = lp_bound(d, 4)
+    assert lp >= best - 1e-6
+    # the Lagrangian dual is an upper bound at every step, and reaches the LP optimum
+    assert lp - 1e-6 <= lagrangian_bound(d, 4, iterations=5)
+    assert lagrangian_bound(d, 4, lower=float(gains.sum())) == pytest.approx(lp, rel=0.01)
     # grouping is exact: the groups' weights are the open population
     assert d.weight.sum() + d.unreachable == pytest.approx(pop.sum())
 
