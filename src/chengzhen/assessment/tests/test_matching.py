@@ -23,6 +23,7 @@ from chengzhen.assessment.matching import (
 DATA = Path(__file__).parent / "data"
 FROZEN = DATA / "match_pairs.csv"
 DEV = DATA / "match_pairs_dev.csv"
+DEV2 = DATA / "match_pairs_dev2.csv"
 # The frozen evaluation set. Never edit it to meet the goal: a change here is a new set, and the
 # figures reported for the old one no longer apply.
 FROZEN_SHA256 = "3c5886a08240569a5f1508955aa15227a22bdcbbddf3287e2d60c16bed6ba7ca"
@@ -114,7 +115,8 @@ def test_similarity_gives_evidence_in_words_an_office_reads():
     ("a", "ua", "da", "b", "ub", "db", "why"),
     [
         ("公交站点500米覆盖率", "%", "higher", "公交线网密度", "公里/平方公里", "higher", "单位不相容"),
-        ("公厕设置密度", "座/平方公里", "higher", "公厕设置密度", "座/平方公里", "higher", "单位表不认识"),
+        ("公厕设置密度", "座/平方公里", "higher", "公厕设置密度", "座每公顷", "higher", "单位表不认识"),
+        ("万人拥有绿道长度", "公里/万人", "higher", "绿道密度", "公里/平方公里", "higher", "单位不相容"),
         ("公共供水管网漏损率", "%", "lower", "公共供水管网漏损率", "%", "higher", "方向不相容"),
         ("公交站点500米覆盖率", "%", "higher", "公交站点300米覆盖率", "%", "higher", "数字不同"),
         ("PM2.5年均浓度", "μg/m³", "lower", "PM10年均浓度", "μg/m³", "lower", "数字不同"),
@@ -149,11 +151,13 @@ def test_propose_sorted_by_score_then_code_limited_and_deterministic():
     d = Dictionary.shipped()
     got = propose("城区绿化覆盖率", "%", "higher", d.measures.values())
     assert got == [Proposal("green_coverage_rate", "建成区绿化覆盖率", 1.0, got[0].evidence)]
-    twins = [Measure("b2", "城市污水处理率", "%", "higher"), Measure("a1", "污水处理率", "%", "higher"),
-             Measure("c3", "县城污水处理率", "%", "higher"), Measure("d4", "污水处理率", "%", "lower")]
+    twins = [Measure("b2", "建成区污水处理率", "%", "higher"), Measure("a1", "污水处理率", "%", "higher"),
+             Measure("c3", "生活污水处理率", "%", "higher"), Measure("d4", "污水处理率", "%", "lower"),
+             Measure("e5", "城市污水处理率", "%", "higher")]
     first = propose("镇区污水处理率", "%", "higher", twins, limit=2)
     assert [p.code for p in first] == ["a1", "b2"] and all(p.score == 1.0 for p in first)
     assert propose("镇区污水处理率", "%", "higher", list(reversed(twins)), limit=2) == first
+    # a town's area against a city's is two places: 城市污水处理率 is not proposed
     assert [p.code for p in propose("镇区污水处理率", "%", "higher", twins, limit=10)] == ["a1", "b2", "c3"]
 
 
@@ -218,41 +222,46 @@ def test_frozen_set_is_unchanged_and_as_specified():
     for a, b in [("人均住房建筑面积", "人均居住用地面积"), ("公交站点500米覆盖率", "公交线网密度"),
                  ("绿色建筑占比", "装配式建筑占比")]:
         assert any({r["a"], r["b"]} == {a, b} and r["hard"] == "1" for r in rows)
-    dev = {frozenset([(r["a"], r["a_unit"]), (r["b"], r["b_unit"])]) for r in _rows(DEV)}
-    assert not pairs & dev
+    for path in (DEV, DEV2):
+        dev = {frozenset([(r["a"], r["a_unit"]), (r["b"], r["b_unit"])]) for r in _rows(path)}
+        assert not pairs & dev, path.name
 
 
 def test_matcher_on_the_frozen_set_against_the_goal():
     """The goal is precision ≥ 0.95 and recall ≥ 0.80 at the default threshold, the dictionary
     switched off (``bench/joint_matcher.py`` prints the same figures with the counts).
 
-    The recall goal is NOT met. The frozen set has been evaluated twice in all: by the first
-    helper at 0.85 (precision 1.00, recall 0.60) and once more after the rules were improved on the
-    development set (precision 1.00, recall 0.7355: 114 of 155 same-measure pairs, no wrong match)
-    — a gap of 0.065 to the goal (10 more pairs). The recall bar below is that measured figure
-    rounded down, a guard against regressions, not the goal; raise it to 0.8 when the goal is met.
+    The recall goal is NOT met. The frozen set has been evaluated three times in all, never looked
+    at pair by pair: by the first helper at 0.85 (precision 1.00, recall 0.60); after the rules were
+    improved on the first development set (1.00, 0.7355: 114 of 155 same-measure pairs); and after
+    they were generalised on a second development set written apart by a helper that never saw the
+    matcher, the threshold chosen on both development sets (0.98, 0.7806: 121 of 155, 2 wrong
+    matches) — 3 pairs short of the goal. The recall bar below is that figure rounded down, a guard
+    against regressions, not the goal; raise it to 0.8 when the goal is met.
     """
     result = evaluate(FROZEN)
     assert result.precision >= 0.95, result
-    assert result.recall >= 0.73, result
+    assert result.recall >= 0.78, result
 
 
-def test_matcher_on_the_development_set():
-    """The set the rules were improved and the threshold chosen on (315 pairs, kept apart from the
-    frozen set): precision 1.00, recall 0.986 at 0.85 — optimistic, since the rules were written
-    while looking at it; the frozen set's figure is the honest one."""
-    rows = _rows(DEV)
-    assert len(rows) >= 300 and sum(r["hard"] == "1" for r in rows) / len(rows) >= 0.30
-    result = evaluate(DEV)
-    assert result.precision >= 0.97 and result.recall >= 0.95, result
+def test_matcher_on_the_development_sets():
+    """The sets the rules were improved and the threshold chosen on, kept apart from the frozen set
+    — optimistic, since the rules were written while looking at them; the frozen set's figure is
+    the honest one. The first (315 pairs): precision 0.99, recall 0.99. The second (416 pairs after
+    the 70 it shared with the frozen set were dropped unseen), written by a helper from the domain's
+    frameworks without seeing the matcher: at first precision 0.97, recall 0.51 — which showed the
+    rules did not generalise — now 0.99 and 0.78."""
+    for path, recall in ((DEV, 0.95), (DEV2, 0.75)):
+        rows = _rows(path)
+        assert len(rows) >= 300 and sum(r["hard"] == "1" for r in rows) / len(rows) >= 0.30
+        result = evaluate(path)
+        assert result.precision >= 0.97 and result.recall >= recall, (path.name, result)
 
 
-def test_default_threshold_is_the_rule_applied_to_the_development_set():
-    """The rule: of the thresholds 0.50, 0.55 … 0.95, those with development-set precision
-    ≥ 0.97; of them the one with the highest F1; of a tie the lowest (0.85, 0.90 and 0.95 tie: no
-    development pair scores between 0.85 and 0.95, so the set cannot tell them apart, and the lowest
-    keeps the threshold the frozen set was first measured at)."""
-    rows = _rows(DEV)
+def test_default_threshold_is_the_rule_applied_to_the_development_sets():
+    """The rule: of the thresholds 0.50, 0.55 … 0.95, those with precision ≥ 0.97 on the two
+    development sets together; of them the one with the highest F1; of a tie the lowest."""
+    rows = _rows(DEV) + _rows(DEV2)
     scored = [(t / 100, matching.evaluate(rows, t / 100)) for t in range(50, 100, 5)]
     eligible = [(round(e.f1, 4), -t) for t, e in scored if e.precision >= 0.97]
     assert -max(eligible)[1] == DEFAULT_THRESHOLD
