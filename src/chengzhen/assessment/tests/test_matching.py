@@ -231,12 +231,13 @@ def test_matcher_on_the_frozen_set_against_the_goal():
     """The goal is precision ≥ 0.95 and recall ≥ 0.80 at the default threshold, the dictionary
     switched off (``bench/joint_matcher.py`` prints the same figures with the counts).
 
-    The recall goal is NOT met. The frozen set has been evaluated three times in all, never looked
+    The recall goal is NOT met. The frozen set has been evaluated four times in all, never looked
     at pair by pair: by the first helper at 0.85 (precision 1.00, recall 0.60); after the rules were
-    improved on the first development set (1.00, 0.7355: 114 of 155 same-measure pairs); and after
-    they were generalised on a second development set written apart by a helper that never saw the
-    matcher, the threshold chosen on both development sets (0.98, 0.7806: 121 of 155, 2 wrong
-    matches) — 3 pairs short of the goal. The recall bar below is that figure rounded down, a guard
+    improved on the first development set (1.00, 0.7355: 114 of 155 same-measure pairs); and twice
+    after they were generalised on a second development set written apart by a helper that never
+    saw the matcher, the threshold chosen on both development sets — before and after one more rule
+    (joined objects), both times precision 0.98, recall 0.7806 (121 of 155, 2 wrong matches) — 3
+    pairs short of the goal. The recall bar below is that figure rounded down, a guard
     against regressions, not the goal; raise it to 0.8 when the goal is met.
     """
     result = evaluate(FROZEN)
