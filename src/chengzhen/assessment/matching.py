@@ -13,12 +13,16 @@ office reads. A person confirms or rejects each proposal; nothing is merged on a
 
 Guards, checked first; any failure gives score 0 and says why (never proposed):
 
-* Units of the same dimension in the unit table (座/万人 and 座/千人 yes; % and 公里/平方公里 no;
-  a unit the table does not know: no — we cannot tell what it measures).
+* Units of the same dimension in the unit table (座/万人 and 座/千人 yes; % and 公里/平方公里 no);
+  a unit the table does not know only when written alike on both sides (岁 and 岁), or a compound
+  unit whose parts agree one by one (千米/万人 = 公里/万人, 人/万车 = 人/万车) — else no: we cannot
+  tell what it measures.
 * Compatible directions (``directions_compatible``): 越高越好 never merges with 越低越好.
 * The same numbers in the names (500米 vs 300米, PM2.5 vs PM10, 15分钟 vs 5分钟, 近3年 vs 近2年,
   Ⅲ类 vs Ⅴ类): a number in an indicator name fixes what is counted, so two names with different
-  numbers — or a number on one side only — measure different things.
+  numbers — or a number on one side only — measure different things. Numbers written in Chinese
+  before a measure word are numbers (二级 = 2级, 十五分钟 = 15分钟), star grades by letters too
+  (AAAA级 = 4A级), 500m = 500米, and 及以上 = 以上.
 * The same kind of quantity, read from the end of the name (the head of a Chinese noun phrase):
   a share (率、比例、占比、比重、比率 — one kind: 网上可办率 = 网上可办比例), a growth rate
   (增速、增长率、增幅), a reduction (降低率、下降率、降幅), a satisfaction (满意度、满意率), another
@@ -31,11 +35,16 @@ Then the names are compared after removing words that do not change the quantity
 * Place scope (城市、建成区、城区、市区、中心城区、镇区、县城、城镇、全市、全县、县域、市域): a joint
   campaign is one place's campaigns, so 建成区绿化覆盖率 and 城市绿化覆盖率 are one quantity there
   (but 城镇化 is a word of its own, 城镇居民/城镇人口 a population class of the statistics, and 农村
-  is not scope: it names other places; 县城 against 县域 is two extents, see below).
+  is not scope: it names other places; 县城 against 县域 is two extents, and a town's area —
+  镇区、建制镇 — against a city's or county seat's is two places, see below).
 * The public asked in a survey (群众、居民、公众、市民、百姓 are one word for it; “X对…的满意度”
   = “…X满意度”); 游客 are other people.
 * Per-population denominators (每万人、每千常住人口、千人拥有 …): they restate the unit.
-* A unit restated in brackets (“（%）”) and a Latin abbreviation glossing a term (“（EI）”).
+* A unit restated in brackets (“（%）”), a Latin abbreviation glossing a term (“（EI）”) and a
+  bracketed calculation note (“（按城区常住人口计算）”, “（含自建设施供水）”).
+* A share written out (“甲占乙的比例”) against a name without a denominator: compared as 甲 without
+  its measure word and 乙's object — the plain rate's name (生活垃圾无害化处理量占生活垃圾清运量的
+  比例 = 生活垃圾无害化处理率).
 * Fillers: 的、拥有、年度、全年; 年均 = 年平均 = 平均.
 * 生活 before 污水/垃圾/粪便, 集中 before 处理, 环境 before 空气: the statistical names of one
   quantity, as the domain file's overlap table lists them (城市生活污水集中处理率 under 污水处理率;
@@ -72,8 +81,8 @@ does not — a substitution — and the bigram Dice coefficient of the names wit
 is halved; so it is when one side only has a narrowing qualifier. When one side's extra parts are
 all soft or harmless, the names are compared by containment: score 1. An extra part of unknown
 meaning on one side keeps the Dice coefficient, so it passes only when short against a long
-common part. The threshold (``DEFAULT_THRESHOLD``) was chosen on the development set, never on the
-frozen one; a missed match is still offered for manual pairing, which costs less than a wrong merge.
+common part. The threshold (``DEFAULT_THRESHOLD``) was chosen on the two development sets, never on
+the frozen one; a missed match is still offered for manual pairing, which costs less than a wrong merge.
 
 Why our own code: no library matches Chinese indicator names with unit and direction guards.
 Fuzzy string matchers (difflib, rapidfuzz) score 开工率 against 完工率 as near-identical and know
