@@ -1,7 +1,9 @@
 """``chengzhen lifecircle run`` end to end on a small street grid near Hangzhou (GeoJSON, WGS84)
 with facilities and homes in CSV (GCJ-02, as a web map gives them): homes.csv with distances equal
 to networkx on the same projected network, the circles' 0/1 columns, coverage per area in CSV and
-.xlsx; a refused run leaves the output folder as it was."""
+.xlsx; a refused run leaves the output folder as it was — for every kind of bad input (empty
+layers, wrong geometry types, a network away from the homes or the facilities, a preset naming an
+unknown type, a park area that is not a number), each named by file and feature, exit 1."""
 
 from __future__ import annotations
 
@@ -110,7 +112,9 @@ def test_a_run_writes_homes_and_coverage(tmp_path):
     from PIL import Image
 
     png = tmp_path / "out" / f"map_{kg}.png"
-    assert Image.open(png).size[0] > 500 and (tmp_path / "out" / f"map_{kg}.svg").read_text().count("<svg") == 1
+    with Image.open(png) as image:
+        assert image.size[0] > 500
+    assert (tmp_path / "out" / f"map_{kg}.svg").read_text().count("<svg") == 1
 
 
 def test_a_refused_run_writes_nothing(tmp_path):
@@ -125,3 +129,172 @@ def test_a_refused_run_writes_nothing(tmp_path):
                      str(tmp_path / "f.csv"), "--homes", str(tmp_path / "missing.csv"), "--crs", "GCJ-02", "-o",
                      str(tmp_path / "out"), stdout=io.StringIO(), stderr=io.StringIO())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["keep.txt"]
+
+
+# ---- bad input: refused naming the file and the feature, exit 1, the output folder untouched ----------
+
+def _collection(path, geometries, props=None):
+    feats = [{"type": "Feature", "properties": dict(props or {}, home_id=f"G{k}", 户数=10), "geometry": g}
+             for k, g in enumerate(geometries)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path
+
+
+def _gpkg(path, geoms, geometry_type):
+    import shapely
+    from pyogrio import raw
+
+    wkb = shapely.to_wkb(np.array(geoms, dtype=object)) if geoms else np.array([], dtype=object)
+    raw.write(str(path), wkb, [np.array([f"G{k}" for k in range(len(geoms))], dtype=object),
+                               np.full(len(geoms), 10.0)], ["home_id", "户数"], layer="layer", driver="GPKG",
+              geometry_type=geometry_type, crs="EPSG:4326")
+    return path
+
+
+def _shift(path, dlon):
+    """The same table with every longitude moved by ``dlon`` degrees (another place)."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    lon = rows[0].index("lon")
+    for r in rows[1:]:
+        r[lon] = f"{float(r[lon]) + dlon:.8f}"
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8-sig")
+
+
+POINT = {"type": "Point", "coordinates": [LON0, LAT0]}
+LINE = {"type": "LineString", "coordinates": [[LON0, LAT0], [LON0 + STEP, LAT0]]}
+BAD_PRESET = """\
+code: bad
+name: 有错的标准
+sources: [测试]
+circles:
+  - minutes: 5
+    mode: walk
+    speed_m_per_min: 60
+    facilities: [kindergarten, {type: 幼儿圆, radius_m: 300}]
+"""
+
+
+def _empty_network(p):
+    _collection(p / "net.geojson", [])
+
+
+def _empty_network_gpkg(p):
+    _gpkg(p / "net.gpkg", [], "LineString")
+    return {"--network": "net.gpkg"}
+
+
+def _empty_facilities(p):
+    (p / "f.csv").write_text("id,type,lon,lat\n", encoding="utf-8-sig")
+
+
+def _empty_homes(p):
+    _collection(p / "h.geojson", [])
+    return {"--homes": "h.geojson"}
+
+
+def _empty_areas(p):
+    _collection(p / "a.geojson", [])
+    return {"--areas": "a.geojson"}
+
+
+def _points_as_network(p):
+    _collection(p / "net.geojson", [POINT, POINT])
+
+
+def _lines_as_homes(p):
+    _collection(p / "h.geojson", [LINE])
+    return {"--homes": "h.geojson"}
+
+
+def _lines_as_homes_gpkg(p):
+    import shapely
+
+    _gpkg(p / "h.gpkg", [shapely.LineString([(LON0, LAT0), (LON0 + STEP, LAT0)])], "LineString")
+    return {"--homes": "h.gpkg"}
+
+
+def _points_as_areas(p):
+    _collection(p / "a.geojson", [POINT])
+    return {"--areas": "a.geojson"}
+
+
+def _homes_elsewhere(p):
+    _shift(p / "h.csv", 0.1)  # ≈10 km east of every street
+
+
+def _facilities_elsewhere(p):
+    _shift(p / "f.csv", -0.1)
+
+
+def _unknown_type_in_preset(p):
+    (p / "p.yaml").write_text(BAD_PRESET, encoding="utf-8")
+    return {"--preset": "p.yaml"}
+
+
+def _park_area_not_a_number(p):
+    lines = (p / "f.csv").read_text(encoding="utf-8-sig").splitlines()
+    lon, lat = _gcj(LON0 + 2 * STEP, LAT0 + 2 * STEP)
+    rows = [lines[0] + ",面积", *(x + "," for x in lines[1:]), f"P1,社区公园,{lon:.8f},{lat:.8f},约3000"]
+    (p / "f.csv").write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    return {"--preset": "gb50180-2018"}
+
+
+BAD = [
+    (_empty_network, ["net.geojson", "图层是空的"]),
+    (_empty_network_gpkg, ["net.gpkg", "图层是空的"]),
+    (_empty_facilities, ["f.csv", "点位表是空的"]),
+    (_empty_homes, ["h.geojson", "图层是空的"]),
+    (_empty_areas, ["a.geojson", "图层是空的"]),
+    (_points_as_network, ["net.geojson:1:geometry: 道路图层应为线，不是 Point"]),
+    (_lines_as_homes, ["h.geojson:1:geometry: 点图层应为点，不是 LineString"]),
+    (_lines_as_homes_gpkg, ["h.gpkg:1:geometry: 点图层应为点，不是 LineString"]),
+    (_points_as_areas, ["a.geojson:1:geometry: 区域图层应为面（Polygon），不是 Point"]),
+    (_homes_elsewhere, ["h.csv: 路网与住宅不重叠", "net.geojson", "500 米以内", "--crs"]),
+    (_facilities_elsewhere, ["f.csv: 路网与设施不重叠", "net.geojson"]),
+    (_unknown_type_in_preset, ["p.yaml:8:circles.5.facilities[1].type:", "幼儿圆", "幼儿园（kindergarten）"]),
+    (_park_area_not_a_number, ["f.csv:5:面积: 应为不小于 0 的数，不是 '约3000'"]),
+]
+
+
+@pytest.mark.parametrize(("spoil", "said"), BAD, ids=[f.__name__.strip("_") for f, _ in BAD])
+def test_bad_input_is_refused_and_nothing_is_written(tmp_path, spoil, said):
+    _grid(tmp_path / "net.geojson")
+    _tables(tmp_path)
+    _areas(tmp_path / "areas.geojson")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("earlier")
+    given = {"--network": "net.geojson", "--facilities": "f.csv", "--homes": "h.csv", "--areas": "areas.geojson",
+             "--preset": "gb50180-2018"}
+    given.update(spoil(tmp_path) or {})
+    shipped = given["--preset"] == "gb50180-2018"  # a shipped preset by name, the others are files here
+    args = [x for k, v in given.items() for x in (k, v if k == "--preset" and shipped else str(tmp_path / v))]
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="已拒绝") as refused:
+        call_command("lifecircle", "run", *args, "--crs", "GCJ-02", "--no-maps", "-o", str(tmp_path / "out"),
+                     stdout=io.StringIO(), stderr=err)
+    assert refused.value.returncode == 1
+    for text in said:
+        assert text in err.getvalue()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+    assert (tmp_path / "out" / "keep.txt").read_text() == "earlier"
+    assert not list(tmp_path.glob(".lifecircle-*"))  # no temporary folder left beside it
+
+
+def test_the_command_exits_1_when_the_network_misses_the_homes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    _grid(tmp_path / "net.geojson")
+    _tables(tmp_path)
+    _homes_elsewhere(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "chengzhen.manage", "lifecircle", "run", "--network",
+                           str(tmp_path / "net.geojson"), "--facilities", str(tmp_path / "f.csv"), "--homes",
+                           str(tmp_path / "h.csv"), "--crs", "GCJ-02", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=dict(os.environ), check=False)
+    assert done.returncode == 1
+    assert "h.csv: 路网与住宅不重叠：h.csv 中没有一处住宅在 net.geojson 的道路 500 米以内" in done.stderr
+    assert not (tmp_path / "out").exists()
