@@ -7,7 +7,8 @@ from ...run import DEFAULT_MAX_DISTANCE, DEFAULT_SPEED, run
 
 class Command(NounCommand):
     help = ("生活圈（lifecircle）：run 按真实路网测算每处住宅到各类设施的步行距离和时间、各生活圈是否覆盖，"
-            "以及各区域按人口加权的覆盖率，写出 homes.csv、coverage.csv 和 coverage.xlsx；presets 列出随附的标准预设。")
+            "以及各区域按人口加权的覆盖率，写出 homes.csv、coverage.csv/.xlsx、supply.csv、problems.csv、"
+            "lifecircle.gpkg 和地图；presets 列出随附的标准预设；submit 把一次测算的覆盖率作为考核数值报送到考核轮次。")
     noun = "lifecircle"
 
     def add_verbs(self, sub) -> None:
@@ -35,15 +36,53 @@ class Command(NounCommand):
                        help=f"按户数推算人口时的户均人数（默认 {PopulationRule.household_size:g}）")
         r.add_argument("--area-per-person", type=float, default=PopulationRule.area_per_person,
                        help=f"按建筑面积推算人口时的人均建筑面积（平方米，默认 {PopulationRule.area_per_person:g}）")
+        r.add_argument("--max-snap", type=float, default=500.0,
+                       help="住宅、设施到最近道路的最远距离（米，默认 500），更远的列入 problems.csv、不参与测算")
         r.add_argument("--no-maps", action="store_true",
                        help="有预设时默认为每类设施绘制地图（PNG、SVG）；加此项不绘制")
+        r.add_argument("--no-gpkg", action="store_true",
+                       help="不写 lifecircle.gpkg（住宅、设施、缺口、区域图层；住宅很多时缺口图层很大）")
         r.add_argument("-o", dest="output", required=True, metavar="DIR")
         sub.add_parser("presets", help="列出随附的标准预设：名称<TAB>标准<TAB>生活圈")
+        s = sub.add_parser("submit", help="把 run 输出的某类设施、某个生活圈的覆盖率（%%）作为各区域对应考核对象的"
+                                          "考核数值报送，附 coverage.xlsx（及该类地图）为佐证材料；全部成功才写入")
+        s.add_argument("folder", metavar="DIR", help="lifecircle run 的输出文件夹（含 coverage.csv、coverage.xlsx）")
+        s.add_argument("--round", required=True, metavar="CODE", help="考核轮次代码")
+        s.add_argument("--indicator", required=True, metavar="NODE[:INPUT]",
+                       help="末级指标代码（以 %% 计），有多个取值项时用 :INPUT 指定")
+        s.add_argument("--type", required=True, dest="type_code", metavar="TYPE",
+                       help="设施类型：代码、中文名称，或覆盖率文件中的其他类型（如全部必配）")
+        s.add_argument("--circle", required=True, metavar="MIN", help="生活圈（分钟），如 15")
+        s.add_argument("--areas-map", metavar="FILE",
+                       help="区域对应表（CSV，列 area,unit_code）；未列出的区域按单位名称、简称或代码对应")
+        s.add_argument("--skip-unknown-areas", action="store_true",
+                       help="忽略对应不到本轮考核对象的区域（默认拒绝并列出这些区域）")
+        s.add_argument("--preset", metavar="NAME|FILE",
+                       help="测算所用的预设（核对服务距离）；省略则按覆盖率文件识别随附预设")
+        self.add_as(s)
 
     def verb_presets(self, user=None, **options) -> None:
         for name in Preset.shipped():
             p = Preset.load(name)
             self.stdout.write(f"{name}\t{p.name}\t{'/'.join(str(m) for m in p.minutes)} 分钟")
+
+    def verb_submit(self, user=None, **options) -> None:
+        from ...services import submit_coverage
+
+        node, _sep, input_code = options["indicator"].partition(":")
+        done = submit_coverage(user, options["round"], folder=options["folder"], node_code=node.strip(),
+                               input_code=input_code.strip(), type_code=options["type_code"],
+                               circle=options["circle"], area_to_unit=options.get("areas_map"),
+                               skip_unknown_areas=options["skip_unknown_areas"], preset=options.get("preset"))
+        for note in done.skipped:
+            self.stderr.write(note)
+        for value in done.values:
+            rate = done.rates[value.subject.code]
+            late = "（逾期报送）" if value.late else ""
+            self.stdout.write(f"{value.subject.code}\t{value.subject.short_name or value.subject.name}\t"
+                              f"{rate.area}\t{value.amount_text}%\t第 {value.version} 版{late}")
+        self.stdout.write(f"已报送 {len(done.values)} 个考核数值（{options['round']} {node.strip()}，待核查），"
+                          f"佐证材料：{'、'.join(done.files)}")
 
     def verb_run(self, user=None, **options) -> None:
         done = run(network=options["network"], facilities=options["facilities"], homes=options["homes"],
@@ -52,8 +91,8 @@ class Command(NounCommand):
                    snap=options["snap"], areas=options.get("areas"), max_distance=options["max_distance"],
                    speed=options["speed"],
                    population=PopulationRule(options["household_size"], options["area_per_person"]),
-                   maps=not options["no_maps"],
+                   max_snap=options["max_snap"], maps=not options["no_maps"], geopackage=not options["no_gpkg"],
                    progress=lambda text: self.stderr.write(text))
-        self.stdout.write(f"已测算 {done.homes} 处住宅、{len(done.types)} 类设施；离路网过远 {done.far_homes} 处")
+        self.stdout.write(done.summary)
         for path in done.files:
             self.stdout.write(str(path))
