@@ -127,11 +127,12 @@ def read_points(path: str | Path, *, crs: str, kind: str = "homes", metric=None,
                 x_column: str | None = None, y_column: str | None = None, id_column: str | None = None,
                 type_column: str | None = None, catalogue: Catalogue | None = None,
                 population: PopulationRule | None = None) -> Points:
-    """Read homes (``kind="homes"``, with population) or facilities (``kind="facilities"``, with
-    types) from a CSV or .xlsx point table whose coordinates are in the declared ``crs``."""
+    """Read homes (``kind="homes"``, with population), facilities (``kind="facilities"``, with
+    types) or candidate sites (``kind="sites"``, ids only: 候选地块) from a CSV or .xlsx point
+    table whose coordinates are in the declared ``crs``."""
     path = Path(path)
     name = display_name or path.name
-    if kind not in ("homes", "facilities"):
+    if kind not in ("homes", "facilities", "sites"):
         raise ValueError(kind)
     declaration = crs_module.declared(crs, name, "--crs")
     table = _rows(path, name)
@@ -154,6 +155,8 @@ def read_points(path: str | Path, *, crs: str, kind: str = "homes", metric=None,
         types = tuple(cat.resolve_all([r[ti] if ti < len(r) else None for r in body], name, header[ti],
                                       rows=list(rows)))
         return Points(name, ids, rows, lon, lat, mx, my, types=types)
+    if kind == "sites":
+        return Points(name, ids, rows, lon, lat, mx, my)
     pop, source = _population(header, body, name, population or PopulationRule())
     return Points(name, ids, rows, lon, lat, mx, my, population=pop, population_source=source)
 
@@ -193,6 +196,8 @@ def points_from_layer(layer, *, kind: str = "homes", metric=None, id_column: str
     ids = _ids(header, body, id_column, kind, name, rows=rows)
     if kind == "facilities":
         return Points(name, ids, rows, lon, lat, mx, my, types=types)
+    if kind == "sites":
+        return Points(name, ids, rows, lon, lat, mx, my)
     pop, source = _population(header, body, name, population or PopulationRule(), numbers=rows)
     return Points(name, ids, rows, lon, lat, mx, my, population=pop, population_source=source)
 
@@ -212,7 +217,7 @@ def _known(cat: Catalogue, value) -> bool:
 
 def _ids(header: list[str], body: list[list], id_column: str | None, kind: str, file: str,
          rows: np.ndarray | None = None) -> tuple[str, ...]:
-    defaults = ("home_id", "id") if kind == "homes" else ("facility_id", "id")
+    defaults = {"homes": ("home_id", "id"), "sites": ("site_id", "id")}.get(kind, ("facility_id", "id"))
     col = _column(header, id_column, defaults, file, "编号", required=bool(id_column))
     row_of = (lambda i: int(rows[i])) if rows is not None else (lambda i: i + 2)
     if col is None:

@@ -8,7 +8,8 @@ from ...run import DEFAULT_MAX_DISTANCE, DEFAULT_SPEED, run
 class Command(NounCommand):
     help = ("生活圈（lifecircle）：run 按真实路网测算每处住宅到各类设施的步行距离和时间、各生活圈是否覆盖，"
             "以及各区域按人口加权的覆盖率，写出 homes.csv、coverage.csv/.xlsx、supply.csv、problems.csv、"
-            "lifecircle.gpkg 和地图；presets 列出随附的标准预设；submit 把一次测算的覆盖率作为考核数值报送到考核轮次。")
+            "lifecircle.gpkg 和地图；site 在候选点中选址（最大覆盖）；presets 列出随附的标准预设；"
+            "submit 把一次测算的覆盖率作为考核数值报送到考核轮次。")
     noun = "lifecircle"
 
     def add_verbs(self, sub) -> None:
@@ -44,6 +45,31 @@ class Command(NounCommand):
                        help="不写 lifecircle.gpkg（住宅、设施、缺口、区域图层；住宅很多时缺口图层很大）")
         r.add_argument("-o", dest="output", required=True, metavar="DIR")
         sub.add_parser("presets", help="列出随附的标准预设：名称<TAB>标准<TAB>生活圈")
+        t = sub.add_parser("site", help="设施选址：在候选点中选 k 处新址，使新增覆盖人口最多（最大覆盖选址），"
+                                        "保留现有设施；全部成功才写入输出文件夹")
+        t.add_argument("--network", required=True, metavar="FILE", help="路网（同 run）")
+        t.add_argument("--homes", required=True, metavar="FILE", help="住宅（同 run）")
+        t.add_argument("--type", required=True, dest="type_code", metavar="TYPE",
+                       help="要新建的设施类型：代码、中文名称或 OSM 值")
+        where = t.add_mutually_exclusive_group(required=True)
+        where.add_argument("--candidates", metavar="FILE", help="候选点：点位表（site_id 或 id 列）或点图层")
+        where.add_argument("--vacant", metavar="FILE",
+                           help="空闲用地面图层（GeoJSON）：其中的每个路网节点都是候选点")
+        t.add_argument("-k", type=int, required=True, help="新址个数")
+        t.add_argument("--preset", metavar="NAME|FILE", help="标准预设：与 --circle 一起给出该类设施的服务距离")
+        t.add_argument("--circle", type=int, metavar="MIN", help="生活圈（分钟），如 15")
+        t.add_argument("--radius", type=float, metavar="METRES", help="或直接给出服务距离（米）")
+        t.add_argument("--existing", metavar="FILE", help="现有设施（含类型列）：保留，其已覆盖的住宅不再计入")
+        t.add_argument("--type-column", metavar="NAME", help="现有设施的类型列（默认 type 或 类型）")
+        t.add_argument("--id-column", metavar="NAME", help="住宅编号列（默认 home_id 或 id）")
+        t.add_argument("--crs", metavar="CODE", help="点位表的坐标系（同 run）")
+        t.add_argument("--snap", choices=["edge", "node"], default="edge", help="同 run")
+        t.add_argument("--method", choices=["exact", "greedy"], default="exact",
+                       help="exact（默认）：混合整数模型（HiGHS），时限内未证最优时报告差距；greedy：贪心")
+        t.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="exact 的时限（秒，默认 60）")
+        t.add_argument("--areas", metavar="FILE", help="区域面图层（GeoJSON），按区域列出选址前后的覆盖")
+        t.add_argument("--max-snap", type=float, default=500.0, help="到最近道路的最远距离（米，默认 500）")
+        t.add_argument("-o", dest="output", required=True, metavar="DIR")
         s = sub.add_parser("submit", help="把 run 输出的某类设施、某个生活圈的覆盖率（%%）作为各区域对应考核对象的"
                                           "考核数值报送，附 coverage.xlsx（及该类地图）为佐证材料；全部成功才写入")
         s.add_argument("folder", metavar="DIR", help="lifecircle run 的输出文件夹（含 coverage.csv、coverage.xlsx）")
@@ -83,6 +109,21 @@ class Command(NounCommand):
                               f"{rate.area}\t{value.amount_text}%\t第 {value.version} 版{late}")
         self.stdout.write(f"已报送 {len(done.values)} 个考核数值（{options['round']} {node.strip()}，待核查），"
                           f"佐证材料：{'、'.join(done.files)}")
+
+    def verb_site(self, user=None, **options) -> None:
+        from ...site_run import site
+
+        done = site(network=options["network"], homes=options["homes"], type_code=options["type_code"],
+                    k=options["k"], output=options["output"], candidates=options.get("candidates"),
+                    vacant=options.get("vacant"), preset=options.get("preset"), circle=options.get("circle"),
+                    radius=options.get("radius"), existing=options.get("existing"),
+                    type_column=options.get("type_column"), id_column=options.get("id_column"),
+                    snap=options["snap"], method=options["method"], time_limit=options["time_limit"],
+                    crs=options.get("crs"), max_snap=options["max_snap"], areas=options.get("areas"),
+                    progress=lambda text: self.stderr.write(text))
+        self.stdout.write(done.text)
+        for path in done.files:
+            self.stdout.write(str(path))
 
     def verb_run(self, user=None, **options) -> None:
         done = run(network=options["network"], facilities=options["facilities"], homes=options["homes"],
