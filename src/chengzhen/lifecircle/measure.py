@@ -1,7 +1,8 @@
 """The measurement (测度): for every home, the network distance to the nearest facility of a type.
 
 One multi-source Dijkstra per facility type (scipy.sparse.csgraph, ``min_only=True``), whatever the
-number of homes. Definitions (docs/lifecircle.md, "The network and the measurement"):
+number of homes; :func:`nearest_all` (and :func:`measure_all`) prepare what every type shares once.
+Definitions (docs/lifecircle.md, "The network and the measurement"):
 
 - Direction: by default the distance is from the home to the facility (the resident travels), so
   the search runs on the reversed graph from the facilities; ``direction="from_facility"`` runs
@@ -46,63 +47,129 @@ class Nearest:
     far: np.ndarray
 
 
-def nearest(network: Network, facility_snaps: Snap, home_snaps: Snap, *, limit: float | None = None,
-            direction: Direction = "to_facility") -> Nearest:
-    """Nearest facility of one type for every home: one multi-source shortest-path pass."""
+def _check(facility_snaps: Snap, home_snaps: Snap, direction: str) -> None:
     if facility_snaps.mode != home_snaps.mode:
         raise ValueError("facilities and homes must be snapped the same way")
     if direction not in ("to_facility", "from_facility"):
         raise ValueError(f"unknown direction {direction!r}")
-    n = network.n_nodes
+
+
+def nearest(network: Network, facility_snaps: Snap, home_snaps: Snap, *, limit: float | None = None,
+            direction: Direction = "to_facility") -> Nearest:
+    """Nearest facility of one type for every home: one multi-source shortest-path pass."""
+    _check(facility_snaps, home_snaps, direction)
     lim = np.inf if limit is None else float(limit)
     f, h = facility_snaps, home_snaps
-    graph = network.reverse if direction == "to_facility" else network.graph
-    hu, hv = np.maximum(h.u, 0), np.maximum(h.v, 0)
-    fragment = np.where(h.far, -1, network.fragment[hu])
     if f.mode == "node":
-        ok = np.flatnonzero(~f.far)
-        nodes, first = np.unique(f.node[ok], return_index=True)  # one source per node: lowest facility
-        distance = np.full(len(h), np.inf)
-        facility = np.full(len(h), -1, dtype=np.int64)
-        if len(nodes):
-            dist, _, src = dijkstra(graph, directed=True, indices=nodes, min_only=True, limit=lim,
-                                    return_predecessors=True)
-            of_node = np.full(n, -1, dtype=np.int64)
-            of_node[nodes] = ok[first]
-            reach = ~h.far & np.isfinite(dist[hu])
-            distance[reach] = dist[hu[reach]]
-            facility[reach] = of_node[src[hu[reach]]]
-        return Nearest(distance, facility, fragment, h.far.copy())
+        return _node_nearest(network, f, h, lim, direction)
+    home = _Homes.of(network, h, direction)
+    return _edge_nearest(network, _Sources.of(network, [f], direction), 0, f, home, lim, direction)
 
-    # Edge snapping: costs from the home onto the network, and from the network into a facility.
-    if direction == "to_facility":
-        h_u, h_v, f_u, f_v = h.leave_u, h.leave_v, f.enter_u, f.enter_v
-    else:
-        h_u, h_v, f_u, f_v = h.enter_u, h.enter_v, f.leave_u, f.leave_v
+
+def _node_nearest(network: Network, f: Snap, h: Snap, lim: float, direction: Direction) -> Nearest:
+    n = network.n_nodes
+    graph = network.reverse if direction == "to_facility" else network.graph
+    hu = np.maximum(h.u, 0)
+    fragment = np.where(h.far, -1, network.fragment[hu])
     ok = np.flatnonzero(~f.far)
-    wu = f_u[ok] + f.connector[ok]
-    wv = f_v[ok] + f.connector[ok]
-    loop = f.u[ok] == f.v[ok]
-    wu[loop] = np.minimum(wu[loop], wv[loop])
-    wv[loop] = np.inf
-    k = len(ok)
+    nodes, first = np.unique(f.node[ok], return_index=True)  # one source per node: lowest facility
     distance = np.full(len(h), np.inf)
     facility = np.full(len(h), -1, dtype=np.int64)
-    if k:
-        aug = _with_sources(graph, f.u[ok], wu, f.v[ok], wv)
-        dist, _, src = dijkstra(aug, directed=True, indices=np.arange(n, n + k), min_only=True, limit=lim,
+    if len(nodes):
+        dist, _, src = dijkstra(graph, directed=True, indices=nodes, min_only=True, limit=lim,
                                 return_predecessors=True)
-        du = np.where(h.far, np.inf, dist[hu] + h_u)
-        dv = np.where(h.far, np.inf, dist[hv] + h_v)
+        of_node = np.full(n, -1, dtype=np.int64)
+        of_node[nodes] = ok[first]
+        reach = ~h.far & np.isfinite(dist[hu])
+        distance[reach] = dist[hu[reach]]
+        facility[reach] = of_node[src[hu[reach]]]
+    return Nearest(distance, facility, fragment, h.far.copy())
+
+
+@dataclass(frozen=True)
+class _Homes:
+    """The homes' side of edge snapping, the same for every type: snap ends ``hu``/``hv``, the costs
+    from the home onto them (``inf`` for far homes and for directions one-way forbids) and the
+    connector (0 for far homes)."""
+
+    snap: Snap
+    hu: np.ndarray
+    hv: np.ndarray
+    cost_u: np.ndarray
+    cost_v: np.ndarray
+    connector: np.ndarray
+    fragment: np.ndarray
+
+    @classmethod
+    def of(cls, network: Network, h: Snap, direction: Direction) -> _Homes:
+        h_u, h_v = (h.leave_u, h.leave_v) if direction == "to_facility" else (h.enter_u, h.enter_v)
+        hu = np.maximum(h.u, 0)
+        return cls(h, hu, np.maximum(h.v, 0), np.where(h.far, np.inf, h_u), np.where(h.far, np.inf, h_v),
+                   np.where(h.far, 0.0, h.connector), np.where(h.far, -1, network.fragment[hu]))
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Facilities of one or more types as virtual nodes appended to the graph (one per facility not
+    far from the network, type after type): ``graph`` the augmented CSR, per type ``ok`` (indexes
+    of its facilities that have a virtual node) and ``first`` (its first virtual node, counted from
+    ``n_nodes``). One augmented graph serves every type — the other types' virtual nodes have no
+    edges in, so a search from one type's never reaches them — instead of a copy of the whole
+    graph per type."""
+
+    graph: csr_matrix
+    ok: list[np.ndarray]
+    first: list[int]
+
+    @classmethod
+    def of(cls, network: Network, snaps: list[Snap], direction: Direction) -> _Sources:
+        base = network.reverse if direction == "to_facility" else network.graph
+        ends_u, ends_v, costs_u, costs_v, oks, firsts = [], [], [], [], [], []
+        count = 0
+        for f in snaps:
+            f_u, f_v = (f.enter_u, f.enter_v) if direction == "to_facility" else (f.leave_u, f.leave_v)
+            ok = np.flatnonzero(~f.far)
+            wu = f_u[ok] + f.connector[ok]
+            wv = f_v[ok] + f.connector[ok]
+            loop = f.u[ok] == f.v[ok]
+            wu[loop] = np.minimum(wu[loop], wv[loop])
+            wv[loop] = np.inf
+            ends_u.append(f.u[ok])
+            ends_v.append(f.v[ok])
+            costs_u.append(wu)
+            costs_v.append(wv)
+            oks.append(ok)
+            firsts.append(count)
+            count += len(ok)
+        graph = _with_sources(base, np.concatenate(ends_u), np.concatenate(costs_u), np.concatenate(ends_v),
+                              np.concatenate(costs_v))
+        return cls(graph, oks, firsts)
+
+
+def _edge_nearest(network: Network, sources: _Sources, t: int, f: Snap, home: _Homes, lim: float,
+                  direction: Direction) -> Nearest:
+    """Edge snapping, type ``t`` of ``sources``: one pass from its virtual nodes."""
+    n = network.n_nodes
+    h = home.snap
+    ok, first = sources.ok[t], n + sources.first[t]
+    distance = np.full(len(h), np.inf)
+    facility = np.full(len(h), -1, dtype=np.int64)
+    if len(ok):
+        dist, _, src = dijkstra(sources.graph, directed=True, indices=np.arange(first, first + len(ok)),
+                                min_only=True, limit=lim, return_predecessors=True)
+        du = dist[home.hu] + home.cost_u
+        dv = dist[home.hv] + home.cost_v
         pick_u = du <= dv
-        distance = np.where(pick_u, du, dv) + np.where(h.far, 0.0, h.connector)
-        s = np.where(pick_u, src[hu], src[hv])
-        facility = np.where(np.isfinite(distance) & (s >= n), ok[np.maximum(s - n, 0)], -1).astype(np.int64)
+        distance = np.where(pick_u, du, dv)
+        distance += home.connector
+        s = np.where(pick_u, src[home.hu], src[home.hv])
+        facility = np.where(np.isfinite(distance) & (s >= first), ok[np.clip(s - first, 0, len(ok) - 1)],
+                            -1).astype(np.int64)
         _same_edge(network, f, h, ok, direction, distance, facility)
         beyond = distance > lim
         distance[beyond] = np.inf
         facility[beyond] = -1
-    return Nearest(distance, facility, fragment, h.far.copy())
+    return Nearest(distance, facility, home.fragment, h.far.copy())
 
 
 def _with_sources(graph: csr_matrix, a: np.ndarray, wa: np.ndarray, b: np.ndarray, wb: np.ndarray) -> csr_matrix:
@@ -113,8 +180,11 @@ def _with_sources(graph: csr_matrix, a: np.ndarray, wa: np.ndarray, b: np.ndarra
     w = np.column_stack([wa, wb])
     fin = np.isfinite(w)
     counts = fin.sum(axis=1)
-    indptr = np.concatenate([graph.indptr.astype(np.int64), graph.indptr[-1] + np.cumsum(counts)])
-    indices = np.concatenate([graph.indices, dst[fin].astype(graph.indices.dtype)])
+    nnz = graph.nnz + int(counts.sum())
+    itype = np.int32 if max(nnz, n + k) < 2**31 - 1 else np.int64  # SciPy's csgraph works in int32
+    indptr = np.concatenate([graph.indptr.astype(itype, copy=False),
+                             (graph.indptr[-1] + np.cumsum(counts)).astype(itype)])
+    indices = np.concatenate([graph.indices.astype(itype, copy=False), dst[fin].astype(itype)])
     data = np.concatenate([graph.data, w[fin]])
     return csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
@@ -126,7 +196,9 @@ def _same_edge(network: Network, f: Snap, h: Snap, ok: np.ndarray, direction: Di
     best facility on each side is a segmented suffix / prefix minimum over facilities sorted
     along their edge. On a one-way edge only the side in the direction of travel counts."""
     fe = f.edge[ok]
-    homes = np.flatnonzero(~h.far & np.isin(h.edge, fe))
+    has = np.zeros(network.n_edges + 1, dtype=bool)  # the last slot stands for a far home's edge -1
+    has[fe] = True
+    homes = np.flatnonzero(has[h.edge] & ~h.far)
     if not len(homes):
         return
     sf, cf = f.off_u[ok], f.connector[ok]
@@ -191,6 +263,26 @@ def _segmented_argmin(vals: np.ndarray, seg: np.ndarray, *, reverse: bool) -> np
     return out[::-1] if reverse else out
 
 
+def nearest_all(network: Network, facility_snaps: Mapping[str, Snap], home_snaps: Snap, *,
+                limit: float | None = None, direction: Direction = "to_facility") -> dict[str, Nearest]:
+    """:func:`nearest` for every type of already snapped facilities, in their order. The same
+    answers; with edge snapping the homes' side and the facilities' virtual nodes are made once
+    for all types (one augmented graph, not a copy of the graph per type); their ``fragment``
+    arrays are one array."""
+    if direction not in ("to_facility", "from_facility"):
+        raise ValueError(f"unknown direction {direction!r}")
+    for f in facility_snaps.values():
+        _check(f, home_snaps, direction)
+    lim = np.inf if limit is None else float(limit)
+    if home_snaps.mode == "node" or not facility_snaps:
+        return {kind: nearest(network, f, home_snaps, limit=limit, direction=direction)
+                for kind, f in facility_snaps.items()}
+    home = _Homes.of(network, home_snaps, direction)
+    sources = _Sources.of(network, list(facility_snaps.values()), direction)
+    return {kind: _edge_nearest(network, sources, t, f, home, lim, direction)
+            for t, (kind, f) in enumerate(facility_snaps.items())}
+
+
 def measure_all(network: Network, facilities_by_type: Mapping[str, np.ndarray], homes: np.ndarray, *,
                 snap: Literal["edge", "node"] = "edge", limit: float | None = None,
                 max_distance: float | None = None, direction: Direction = "to_facility",
@@ -200,10 +292,10 @@ def measure_all(network: Network, facilities_by_type: Mapping[str, np.ndarray], 
     ``<type>_m`` (float64, ``inf`` beyond ``limit``) and ``<type>_id`` (index into that type's
     facility array, -1 when none); ``as_frame=True`` gives a pandas DataFrame instead."""
     home_snaps = network.snap(homes, mode=snap, max_distance=max_distance)
+    fac_snaps = {kind: network.snap(xy, mode=snap, max_distance=max_distance)
+                 for kind, xy in facilities_by_type.items()}
     out: dict[str, np.ndarray] = {}
-    for kind, xy in facilities_by_type.items():
-        fac = network.snap(xy, mode=snap, max_distance=max_distance)
-        res = nearest(network, fac, home_snaps, limit=limit, direction=direction)
+    for kind, res in nearest_all(network, fac_snaps, home_snaps, limit=limit, direction=direction).items():
         if not out:
             out["fragment"] = res.fragment
             out["far"] = res.far

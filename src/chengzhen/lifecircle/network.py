@@ -11,6 +11,8 @@ Conventions (docs/lifecircle.md, "The network and the measurement"):
 - One-way: ``oneway=+1`` travels in the digitised direction only, ``-1`` against it (the edge is
   stored reversed, so every one-way edge runs from ``u`` to ``v``), ``0`` both ways.
 - Fragments (连通片) are the weakly connected components of the directed graph.
+- :meth:`Network.from_arrays` is the fast path for prepared networks (node coordinates and straight
+  edges, a province's 5 million nodes): no LineStrings are made unless ``geometry`` is asked for.
 - A point snapped onto an edge keeps its along-edge offsets to both ends as geometry; the travel
   costs that respect one-way are :meth:`Snap.leave_u` … :meth:`Snap.enter_v` (``inf`` where the
   direction is not allowed: on a one-way edge a point can be left only towards ``v`` and entered
@@ -19,6 +21,7 @@ Conventions (docs/lifecircle.md, "The network and the measurement"):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -78,12 +81,33 @@ class Snap:
         return np.where(self.oneway, np.inf, self.off_v)
 
 
-@dataclass(frozen=True)
+class _EdgeGeometry:
+    """The ``geometry`` field of :class:`Network`. ``from_lines`` gives the LineStrings; a network of
+    straight edges (``from_arrays``, geometry ``None``) makes them from the nodes on first use only —
+    8 million LineStrings cost ~10 s and ~2 GB, and snapping and measuring never need them."""
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError("geometry")  # no class-level default: the field stays required
+        geometry = obj.__dict__["_geometry"]
+        if geometry is None:
+            ax, ay, bx, by = obj._straight_ends()
+            coords = np.column_stack([ax, ay, bx, by]).reshape(-1, 2)
+            geometry = shapely.linestrings(coords, indices=np.repeat(np.arange(len(ax)), 2))
+            obj.__dict__["_geometry"] = geometry
+        return geometry
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__["_geometry"] = value
+
+
+@dataclass(frozen=True, repr=False)
 class Network:
     """A directed road graph. Arrays: node ``x``/``y``, edge ``u``/``v``/``length``/``oneway``/
-    ``geometry`` (LineStrings, one-way ones digitised u -> v) and ``line`` (the input line each
-    edge came from); ``graph`` (CSR, u -> v, the shortest parallel edge kept) and ``reverse``
-    (its transpose); ``fragment`` per node."""
+    ``geometry`` (LineStrings, one-way ones digitised u -> v; ``None`` when constructing means
+    straight edges, made on first access) and ``line`` (the input line each edge came from);
+    ``graph`` (CSR, u -> v, the shortest parallel edge kept) and ``reverse`` (its transpose);
+    ``fragment`` per node."""
 
     x: np.ndarray
     y: np.ndarray
@@ -92,11 +116,14 @@ class Network:
     length: np.ndarray
     oneway: np.ndarray
     line: np.ndarray
-    geometry: np.ndarray
+    geometry: np.ndarray = _EdgeGeometry()
     graph: csr_matrix
     reverse: csr_matrix
     fragment: np.ndarray
     n_fragments: int
+
+    def __repr__(self) -> str:  # the dataclass repr would print (and make) every LineString
+        return f"Network({self.n_nodes} nodes, {self.n_edges} edges, {self.n_fragments} fragments)"
 
     @property
     def n_nodes(self) -> int:
@@ -179,17 +206,80 @@ class Network:
             geometry[back] = shapely.reverse(geometry[back])
             u[back], v[back] = v[back].copy(), u[back].copy()
         one = flag != 0
+        return cls._assemble(x, y, u, v, length, one, line, geometry)
+
+    @classmethod
+    def from_arrays(cls, x: Sequence[float], y: Sequence[float], u: Sequence[int], v: Sequence[int], *,
+                    oneway: Sequence[int] | None = None) -> Network:
+        """Build the network from node coordinates (metres) and straight edges between nodes — the
+        fast path for a prepared network (a province's 5 million nodes in seconds, where
+        ``from_lines`` first makes and then takes apart millions of LineStrings).
+
+        Node ``i`` is at ``(x[i], y[i])``, rounded to ``TOLERANCE_M``; nodes are taken as given, not
+        merged, so two nodes are joined only by an edge. Edge ``j`` runs straight from node ``u[j]``
+        to node ``v[j]`` (a curved road is given by its vertices as nodes); ``oneway`` per edge as
+        in ``from_lines``; ``line`` is the edge's row. Refused: coordinates that are not finite,
+        end indexes outside the nodes, and edges of zero length (both ends one node or one point).
+        ``geometry`` is made only when first asked for."""
+        x = np.asarray(x, dtype=np.float64).ravel()
+        y = np.asarray(y, dtype=np.float64).ravel()
+        u = np.asarray(u).ravel()
+        v = np.asarray(v).ravel()
+        n, m = len(x), len(u)
+        flags = np.zeros(m, dtype=np.int8) if oneway is None else np.asarray(oneway, dtype=np.int8).ravel()
+        if len(y) != n or len(v) != m or len(flags) != m:
+            raise ValueError("x and y need one value per node; u, v and oneway one per edge")
+        if m == 0:
+            raise Refused([Problem(column="u", reason="路网没有边")])
+        if u.dtype.kind not in "iu" or v.dtype.kind not in "iu":
+            raise Refused([Problem(column="u", reason="边的端点须为节点序号（整数）")])
+        # Each check is one reduction when the input is good; the rows are looked for only when not.
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+            raise Refused([Problem(row=int(i), column="x", reason="节点坐标须为有限数值") for i in bad[:20]])
+        if flags.min() < -1 or flags.max() > 1:
+            bad = np.flatnonzero((flags < -1) | (flags > 1))
+            raise Refused([Problem(row=int(bad[0]), column="oneway", reason="单行标记只能是 1、-1 或 0")])
+        if min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n:
+            bad = np.flatnonzero((u < 0) | (u >= n) | (v < 0) | (v >= n))
+            raise Refused([Problem(row=int(j), column="u" if not 0 <= u[j] < n else "v",
+                                   reason=f"边的端点序号超出节点范围（共 {n} 个节点）") for j in bad[:20]])
+        x = np.rint(x / TOLERANCE_M) * TOLERANCE_M
+        y = np.rint(y / TOLERANCE_M) * TOLERANCE_M
+        # Node indexes: int32 where they fit (half the memory of every per-edge index array).
+        itype = np.int32 if n < 2**31 - 1 else np.int64
+        u, v = u.astype(itype), v.astype(itype)
+        back = flags == -1
+        if back.any():  # stored reversed, so every one-way edge runs u -> v
+            u, v = np.where(back, v, u), np.where(back, u, v)
+        length = np.hypot(x[v] - x[u], y[v] - y[u])
+        bad = np.flatnonzero(length == 0)
+        if len(bad):
+            raise Refused([Problem(row=int(j), column="v", reason="边的两端是同一节点或同一点（长度为 0）")
+                           for j in bad[:20]])
+        line = np.arange(m, dtype=itype)
+        return cls._assemble(x, y, u, v, length, flags != 0, line, None)
+
+    @classmethod
+    def _assemble(cls, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray,
+                  one: np.ndarray, line: np.ndarray, geometry: np.ndarray | None) -> Network:
         # Self-loops (closed rings) stay as edges to snap onto but carry no travel in the graph.
         n = len(x)
         loop = u == v
-        src = np.concatenate([u[~loop], v[~loop & ~one]])
-        dst = np.concatenate([v[~loop], u[~loop & ~one]])
-        w = np.concatenate([length[~loop], length[~loop & ~one]])
+        two = ~loop & ~one
+        src = np.concatenate([u[~loop], v[two]])
+        dst = np.concatenate([v[~loop], u[two]])
+        w = np.concatenate([length[~loop], length[two]])
         graph = _csr_min(src, dst, w, n)
-        reverse = _csr_min(dst, src, w, n)
+        del src, dst, w
+        reverse = graph.T.tocsr()  # the transpose: the same parallel-edge minimum, rows sorted
         n_frag, fragment = connected_components(graph, directed=True, connection="weak")
         return cls(x=x, y=y, u=u, v=v, length=length, oneway=one, line=line, geometry=geometry,
                    graph=graph, reverse=reverse, fragment=fragment, n_fragments=int(n_frag))
+
+    def _straight_ends(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Straight edges' start (``u``) and end (``v``) coordinates: ax, ay, bx, by."""
+        return self.x[self.u], self.y[self.u], self.x[self.v], self.y[self.v]
 
     def snap(self, points_xy: np.ndarray, mode: Literal["edge", "node"] = "edge",
              max_distance: float | None = None) -> Snap:
@@ -238,7 +328,8 @@ class Network:
         segments; every other segment is at least ``r_k - half`` away. So the best exact
         candidate distance d* is proven nearest when ``d* + ε < r_k - half`` (ε guards rounding),
         or when fewer than k midpoints lie within ``limit + half + ε`` (every other segment is then
-        beyond the limit). Unproven points ask again with 4k, then the STRtree decides."""
+        beyond the limit). Unproven points ask again with 4k, then every piece within their best
+        distance decides (:meth:`_nearest_edges_ball`), and the STRtree only where that is too many."""
         pc = self._pieces()
         n = len(pts)
         edge = np.full(n, -1, dtype=np.int64)
@@ -249,11 +340,12 @@ class Network:
         todo = np.lexsort((np.floor(pts[:, 1] / cell), np.floor(pts[:, 0] / cell))) if n else np.arange(0)
         n_pieces = len(pc.piece_seg)
         bound = limit + pc.half + _SNAP_EPS_M
+        seen = np.zeros(0)
         for k in (_SNAP_NEIGHBOURS, 4 * _SNAP_NEIGHBOURS):
             if not len(todo):
                 break
             k = min(k, n_pieces)
-            left = []
+            left, left_best = [], []
             for chunk in np.array_split(todo, max(1, len(todo) // _SNAP_CHUNK + 1)):
                 q = pts[chunk]
                 r, idx = self._piece_tree().query(q, k=k, distance_upper_bound=bound)
@@ -273,10 +365,47 @@ class Network:
                 dist[chunk[hit]] = best[hit]
                 along[chunk[hit]] = (pc.seg_along[seg[rows, col]] + s[rows, col])[hit]
                 left.append(chunk[~proven])
-            todo = np.concatenate(left)
+                left_best.append(best[~proven])
+            todo, seen = np.concatenate(left), np.concatenate(left_best)
+        if len(todo):
+            todo = self._nearest_edges_ball(pts, todo, seen, limit, edge, dist, along)
         if len(todo):
             self._nearest_edges_strtree(pts, todo, limit, edge, dist, along)
         return edge, dist, along
+
+    def _nearest_edges_ball(self, pts: np.ndarray, todo: np.ndarray, seen: np.ndarray, limit: float,
+                            edge: np.ndarray, dist: np.ndarray, along: np.ndarray) -> np.ndarray:
+        """The points the k nearest midpoints could not prove, with ``seen`` the best distance found
+        for them: every segment within ``R = min(seen, limit)`` has a piece midpoint within
+        ``R + half``, so all pieces in that ball decide exactly, in the same arithmetic as the k-d
+        rounds (and without making LineStrings). Points whose ball holds more than
+        ``_SNAP_BALL_MAX`` pieces (far from a dense network with no ``limit``) are returned for
+        the STRtree (which needs the LineStrings)."""
+        pc, tree = self._pieces(), self._piece_tree()
+        radius = np.minimum(seen, limit) + pc.half + _SNAP_EPS_M
+        count = tree.query_ball_point(pts[todo], radius, return_length=True)
+        small = count <= _SNAP_BALL_MAX
+        rest, todo, radius, count = todo[~small], todo[small], radius[small], count[small]
+        batch = np.cumsum(count) // (_SNAP_CHUNK * 4 * _SNAP_NEIGHBOURS)  # ~as many pairs as a k-d round
+        for part in np.split(np.arange(len(todo)), np.flatnonzero(np.diff(batch)) + 1):
+            if not len(part):
+                continue
+            q = pts[todo[part]]
+            found = tree.query_ball_point(q, radius[part], return_sorted=False)
+            lens = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+            piece = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=int(lens.sum()))
+            owner = np.repeat(np.arange(len(part)), lens)
+            seg = pc.piece_seg[piece]
+            d, s = pc.distance(q[owner], seg[:, None])
+            d, s = d[:, 0], s[:, 0]
+            order = np.lexsort((pc.seg_edge[seg], d, owner))  # per point: nearest, then lowest edge
+            first = order[np.concatenate([[True], owner[order][1:] != owner[order][:-1]])]
+            pt = todo[part[owner[first]]]
+            hit = d[first] <= limit
+            edge[pt[hit]] = pc.seg_edge[seg[first]][hit]
+            dist[pt[hit]] = d[first][hit]
+            along[pt[hit]] = (pc.seg_along[seg[first]] + s[first])[hit]
+        return rest
 
     def _nearest_edges_strtree(self, pts: np.ndarray, todo: np.ndarray, limit: float, edge: np.ndarray,
                                dist: np.ndarray, along: np.ndarray) -> None:
@@ -296,14 +425,26 @@ class Network:
     def _pieces(self) -> _Pieces:
         pieces = self.__dict__.get("_pc")
         if pieces is None:
-            pieces = _Pieces.of(self.geometry)
+            if self.__dict__["_geometry"] is None:  # straight edges: one segment each, from the nodes
+                pieces = _Pieces.of(*self._straight_ends(), np.arange(self.n_edges, dtype=np.int64),
+                                    np.zeros(self.n_edges))
+            else:
+                coords, owner = shapely.get_coordinates(self.geometry, return_index=True)
+                pair = np.flatnonzero(owner[1:] == owner[:-1])
+                seg_edge = owner[pair].astype(np.int64)
+                seg_len = np.hypot(*(coords[pair + 1] - coords[pair]).T)
+                csum = np.cumsum(seg_len) - seg_len
+                first = np.searchsorted(seg_edge, seg_edge, side="left")
+                a, b = coords[pair], coords[pair + 1]
+                pieces = _Pieces.of(a[:, 0], a[:, 1], b[:, 0], b[:, 1], seg_edge, csum - csum[first])
             object.__setattr__(self, "_pc", pieces)
         return pieces
 
     def _piece_tree(self) -> cKDTree:
         tree = self.__dict__.get("_pkd")
         if tree is None:
-            tree = cKDTree(self._pieces().midpoints)
+            # Unbalanced (sliding midpoint), uncompacted: twice as fast to build, queries as fast.
+            tree = cKDTree(self._pieces().midpoints, balanced_tree=False, compact_nodes=False)
             object.__setattr__(self, "_pkd", tree)
         return tree
 
@@ -325,11 +466,12 @@ class Network:
 _SNAP_NEIGHBOURS = 10  # midpoints asked of the k-d tree per point (a second round asks 4×)
 _SNAP_EPS_M = 1e-6  # margin on the nearest-segment proof, far above the rounding of the distances
 _SNAP_CHUNK = 65_536  # points per k-d query round: bounds the (points × k) candidate arrays
+_SNAP_BALL_MAX = 100_000  # pieces in one point's exact ball beyond which the STRtree decides instead
 
 
 @dataclass(frozen=True)
 class _Pieces:
-    """The edges' straight segments (start ``ax, ay``, end ``bx, by``, vector ``dx, dy``, ``length``, ``edge``, offset
+    """The edges' straight segments (start ``ax, ay``, end ``bx, by``, ``seg_len``, ``seg_edge``, offset
     ``seg_along`` of the start along its edge) and the pieces they are cut into for the k-d tree:
     ``piece_seg`` and ``midpoints``; no piece is longer than ``2·half``."""
 
@@ -337,8 +479,6 @@ class _Pieces:
     ay: np.ndarray
     bx: np.ndarray
     by: np.ndarray
-    dx: np.ndarray
-    dy: np.ndarray
     seg_len: np.ndarray
     seg_edge: np.ndarray
     seg_along: np.ndarray
@@ -347,46 +487,65 @@ class _Pieces:
     half: float
 
     @classmethod
-    def of(cls, geometry: np.ndarray) -> _Pieces:
-        coords, owner = shapely.get_coordinates(geometry, return_index=True)
-        pair = np.flatnonzero(owner[1:] == owner[:-1])
-        a, b = coords[pair], coords[pair + 1]
-        seg_edge = owner[pair].astype(np.int64)
-        d = b - a
-        seg_len = np.hypot(d[:, 0], d[:, 1])
-        csum = np.cumsum(seg_len) - seg_len
-        first = np.searchsorted(seg_edge, seg_edge, side="left")
-        seg_along = csum - csum[first]
+    def of(cls, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, seg_edge: np.ndarray,
+           seg_along: np.ndarray) -> _Pieces:
+        """Segments from ``(ax, ay)`` to ``(bx, by)`` of edges ``seg_edge``, starting ``seg_along`` into
+        them. One-dimensional arrays throughout: at 10⁷ segments every temporary costs."""
+        dx, dy = bx - ax, by - ay
+        seg_len = np.hypot(dx, dy)
         # Piece length: about the typical segment, but never so short that long roads explode.
         target = max(float(np.median(seg_len)), float(seg_len.sum()) / (4 * len(seg_len)), TOLERANCE_M)
-        m = np.maximum(np.ceil(seg_len / target), 1).astype(np.int64)
-        piece_seg = np.repeat(np.arange(len(seg_len)), m)
-        j = np.arange(len(piece_seg)) - np.repeat(np.cumsum(m) - m, m)
-        frac = (j + 0.5) / m[piece_seg]
-        midpoints = a[piece_seg] + frac[:, None] * d[piece_seg]
+        m = np.maximum(np.ceil(seg_len / target), 1)
+        n_pieces = int(m.sum())
+        midpoints = np.empty((n_pieces, 2))
+        if n_pieces == len(seg_len):  # every segment is one piece: its midpoint
+            piece_seg = np.arange(len(seg_len), dtype=np.int64)
+            midpoints[:, 0] = ax + 0.5 * dx
+            midpoints[:, 1] = ay + 0.5 * dy
+        else:
+            count = m.astype(np.int64)
+            piece_seg = np.repeat(np.arange(len(seg_len), dtype=np.int64), count)
+            start = np.cumsum(count) - count
+            frac = np.arange(n_pieces, dtype=np.float64)
+            frac -= start[piece_seg]
+            frac += 0.5
+            frac /= m[piece_seg]
+            midpoints[:, 0] = ax[piece_seg] + frac * dx[piece_seg]
+            midpoints[:, 1] = ay[piece_seg] + frac * dy[piece_seg]
         half = float((seg_len / m).max()) / 2 * (1 + 1e-12)
-        return cls(a[:, 0], a[:, 1], b[:, 0], b[:, 1], d[:, 0], d[:, 1], seg_len, seg_edge, seg_along,
-                   piece_seg, midpoints, half)
+        return cls(ax, ay, bx, by, seg_len, seg_edge, seg_along, piece_seg, midpoints, half)
 
     def distance(self, q: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact distances from points ``q`` (m, 2) to segments ``seg`` (m, k), and the along-segment
         offsets of the nearest points (the segment's own ends taken exactly at t = 0 and 1)."""
         px, py = q[:, 0:1], q[:, 1:2]
-        ax, ay, dx, dy = self.ax[seg], self.ay[seg], self.dx[seg], self.dy[seg]
+        ax, ay, bx, by = self.ax[seg], self.ay[seg], self.bx[seg], self.by[seg]
+        dx, dy = bx - ax, by - ay
         ln = self.seg_len[seg]
         t = np.clip(((px - ax) * dx + (py - ay) * dy) / (ln * ln), 0.0, 1.0)
-        cx = np.where(t == 1.0, self.bx[seg], ax + t * dx)
-        cy = np.where(t == 1.0, self.by[seg], ay + t * dy)
+        cx = np.where(t == 1.0, bx, ax + t * dx)
+        cy = np.where(t == 1.0, by, ay + t * dy)
         return np.hypot(px - cx, py - cy), t * ln
 
 
 def _csr_min(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> csr_matrix:
-    """CSR with the smallest weight of parallel edges (a COO sum would add them up)."""
-    order = np.lexsort((w, dst, src))
-    src, dst, w = src[order], dst[order], w[order]
-    keep = np.ones(len(src), dtype=bool)
-    keep[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    src, dst, w = src[keep], dst[keep], w[keep]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return csr_matrix((w, dst.astype(np.int32), indptr.astype(np.int32)), shape=(n, n))
+    """CSR with the smallest weight of parallel edges, columns sorted within rows. SciPy's COO → CSR
+    conversion (a counting sort, O(edges), ~10× faster than sorting at millions of edges) adds
+    parallel edges up; the rows that lost entries to that hold the parallel pairs, and only their
+    entries are sorted to put the minimum in place of the sum."""
+    graph = csr_matrix((w, (src, dst)), shape=(n, n))
+    if graph.nnz == len(src):
+        return graph
+    rows = np.flatnonzero(np.bincount(src, minlength=n) != np.diff(graph.indptr))
+    in_row = np.zeros(n, dtype=bool)
+    in_row[rows] = True
+    sel = np.flatnonzero(in_row[src])
+    key = src[sel].astype(np.int64) * n + dst[sel]
+    order = np.lexsort((w[sel], key))
+    key, ws = key[order], w[sel][order]
+    first = np.concatenate([[True], key[1:] != key[:-1]])
+    # The CSR positions of those rows' entries, in (row, column) order: the same order as key[first].
+    starts, counts = graph.indptr[rows], np.diff(graph.indptr)[rows]
+    pos = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+    graph.data[pos] = ws[first]
+    return graph

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely import LineString
 
-from chengzhen.lifecircle.measure import measure_all, nearest, within
+from chengzhen.lifecircle.measure import measure_all, nearest, nearest_all, within
 from chengzhen.lifecircle.network import Network
 
 
@@ -204,6 +204,48 @@ def test_measure_all_is_deterministic_and_gives_the_columns():
     assert np.all(a["kindergarten_m"][np.isfinite(a["kindergarten_m"])] <= 600)
     frame = measure_all(net, facs, homes, snap="node", as_frame=True)
     assert frame.shape == (300, 6) and frame["school_id"].dtype == np.int64
+
+
+@pytest.mark.parametrize("snap", ["edge", "node"])
+@pytest.mark.parametrize("direction", ["to_facility", "from_facility"])
+def test_nearest_all_gives_what_nearest_gives_type_by_type(snap, direction):
+    lines, oneway, rng = jittered_grid(n=20, oneway_share=0.3, seed=13)
+    net = Network.from_lines(lines, oneway=oneway)
+    homes = net.snap(rng.uniform(-40, 1000, (800, 2)), mode=snap, max_distance=40)
+    facs = {f"t{k}": net.snap(rng.uniform(-40, 1000, (c, 2)), mode=snap, max_distance=40)
+            for k, c in enumerate([1, 3, 12, 40])}
+    facs["none_near"] = net.snap([[5000.0, 5000.0]], mode=snap, max_distance=40)  # a type with no usable facility
+    together = nearest_all(net, facs, homes, limit=700, direction=direction)
+    assert list(together) == list(facs)
+    for kind, fac in facs.items():
+        alone = nearest(net, fac, homes, limit=700, direction=direction)
+        for field in ("distance", "facility", "fragment", "far"):
+            np.testing.assert_array_equal(getattr(together[kind], field), getattr(alone, field))
+    assert np.isinf(together["none_near"].distance).all()
+    with pytest.raises(ValueError):
+        nearest_all(net, facs, homes, direction="sideways")
+
+
+def test_from_arrays_measures_as_the_same_straight_lines_do():
+    rng = np.random.default_rng(21)
+    n = 25
+    xy = (np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), -1) * 50.0
+          + rng.uniform(-15, 15, (n, n, 2))).reshape(-1, 2)
+    idx = np.arange(n * n).reshape(n, n)
+    u = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
+    v = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
+    oneway = rng.choice([-1, 0, 0, 1], len(u))
+    arrays = Network.from_arrays(xy[:, 0], xy[:, 1], u, v, oneway=oneway)
+    lines = Network.from_lines([LineString([xy[a], xy[b]]) for a, b in zip(u, v, strict=True)], oneway=oneway)
+    homes = rng.uniform(-30, 1250, (1000, 2))
+    facs = {"a": rng.uniform(0, 1200, (4, 2)), "b": rng.uniform(0, 1200, (30, 2))}
+    for snap in ("edge", "node"):
+        got = measure_all(arrays, facs, homes, snap=snap, limit=900, max_distance=50)
+        ref = measure_all(lines, facs, homes, snap=snap, limit=900, max_distance=50)
+        for k in ("a", "b"):
+            np.testing.assert_allclose(got[f"{k}_m"], ref[f"{k}_m"], rtol=0, atol=1e-9)
+            np.testing.assert_array_equal(got[f"{k}_id"], ref[f"{k}_id"])
+        np.testing.assert_array_equal(got["far"], ref["far"])
 
 
 def test_within_is_the_circle_mask():

@@ -177,3 +177,103 @@ def test_edge_snap_equals_the_strtree_with_long_and_short_segments_mixed():
     _assert_snap_equals_the_strtree(net, pts)
     s, _ = _assert_snap_equals_the_strtree(net, pts, max_distance=50.0)
     assert s.far.any() and not s.far.all()
+
+
+# --- Network.from_arrays: node coordinates and straight edges (prepared networks) ---------------
+
+def _grid_arrays(n, spacing=50.0, seed=29, drop=0.1):
+    """A jittered n × n grid as node coordinates and straight edges, some edges missing."""
+    rng = np.random.default_rng(seed)
+    xy = (np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), -1) * spacing
+          + rng.uniform(-0.3, 0.3, (n, n, 2)) * spacing).reshape(-1, 2)
+    idx = np.arange(n * n).reshape(n, n)
+    u = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
+    v = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
+    keep = rng.random(len(u)) >= drop
+    return xy[:, 0], xy[:, 1], u[keep], v[keep], rng
+
+
+def test_from_arrays_is_the_network_of_the_same_straight_lines():
+    x, y, u, v, rng = _grid_arrays(25)
+    oneway = rng.choice([-1, 0, 0, 0, 1], len(u))
+    net = Network.from_arrays(x, y, u, v, oneway=oneway)
+    lines = shapely.linestrings(np.column_stack([x[u], y[u], x[v], y[v]]).reshape(-1, 2),
+                                indices=np.repeat(np.arange(len(u)), 2))
+    ref = Network.from_lines(lines, oneway=oneway)
+    assert (net.n_nodes, net.n_edges, net.n_fragments) == (ref.n_nodes, ref.n_edges, ref.n_fragments)
+    np.testing.assert_allclose(net.length, ref.length, rtol=0, atol=1e-9)
+    assert net.line.tolist() == list(range(len(u))) and net.oneway.tolist() == ref.oneway.tolist()
+    # Nodes as given (rounded to the tolerance); one-way -1 edges stored reversed.
+    np.testing.assert_allclose(net.x, np.round(x, 3), rtol=0, atol=1e-9)
+    back = oneway == -1
+    assert np.array_equal(net.u[back], v[back]) and np.array_equal(net.v[~back], v[~back])
+    # The same graph under the node numbering of each: node i of net is the ref node at its point.
+    key = {(a, b): i for i, (a, b) in enumerate(zip(np.round(ref.x, 3), np.round(ref.y, 3), strict=True))}
+    of = np.array([key[(a, b)] for a, b in zip(np.round(net.x, 3), np.round(net.y, 3), strict=True)])
+    mine = net.graph.tocoo()
+    np.testing.assert_allclose(np.asarray(ref.graph[of[mine.row], of[mine.col]]).ravel(), mine.data, atol=1e-9)
+    assert net.graph.nnz == ref.graph.nnz
+    np.testing.assert_array_equal(net.reverse.toarray(), net.graph.toarray().T)
+    # Snapping: the same distances; the geometry, made on first use, is the straight lines.
+    pts = rng.uniform(-100, 1300, (2000, 2))
+    s, r = net.snap(pts, max_distance=60), ref.snap(pts, max_distance=60)
+    np.testing.assert_array_equal(s.far, r.far)
+    np.testing.assert_allclose(s.connector[~s.far], r.connector[~r.far], rtol=0, atol=1e-9)
+    assert "_geometry" in net.__dict__ and net.__dict__["_geometry"] is None
+    assert repr(net) == f"Network({net.n_nodes} nodes, {net.n_edges} edges, {net.n_fragments} fragments)"
+    assert shapely.equals_exact(net.geometry, shapely.linestrings(
+        np.column_stack([net.x[net.u], net.y[net.u], net.x[net.v], net.y[net.v]]).reshape(-1, 2),
+        indices=np.repeat(np.arange(net.n_edges), 2))).all()
+    np.testing.assert_allclose(shapely.length(net.geometry), net.length, rtol=0, atol=1e-9)
+    assert net.geometry is net.geometry  # made once
+
+
+def test_from_arrays_parallel_edges_keep_the_shortest_and_nodes_are_not_merged():
+    # Nodes 0 and 3 at the same point are two nodes: only an edge joins them.
+    net = Network.from_arrays([0, 10, 5, 0], [0, 0, 5, 0], [0, 0, 2, 1], [1, 2, 1, 3])
+    assert net.n_nodes == 4 and net.n_fragments == 1
+    assert net.graph[0, 1] == 10 and net.graph[1, 0] == 10
+    net = Network.from_arrays([0, 10, 5, 0], [0, 0, 5, 0], [0, 1, 2], [1, 0, 1], oneway=[0, 0, 0])
+    assert net.graph[0, 1] == 10 and net.graph.nnz == 4 and net.n_fragments == 2  # node 3 alone
+    with pytest.raises(Refused):
+        Network.from_arrays([0, 10, 5, 0], [0, 0, 5, 0], [0, 3], [1, 0])  # 0 and 3: one point
+
+
+def test_from_arrays_refuses_bad_input_naming_the_row():
+    x, y = [0.0, 10.0, 10.0], [0.0, 0.0, 10.0]
+    cases = [
+        (dict(x=x, y=y, u=[0, 1], v=[1, 3]), 1, "v", "超出节点范围"),
+        (dict(x=x, y=y, u=[-1, 1], v=[1, 2]), 0, "u", "超出节点范围"),
+        (dict(x=x, y=y, u=[0, 1], v=[1, 1]), 1, "v", "长度为 0"),
+        (dict(x=[0.0, np.nan, 10.0], y=y, u=[0, 1], v=[1, 2]), 1, "x", "有限数值"),
+        (dict(x=x, y=y, u=[0, 1], v=[1, 2], oneway=[0, 2]), 1, "oneway", "单行标记"),
+        (dict(x=x, y=y, u=[0.0, 1.0], v=[1, 2]), None, "u", "整数"),
+        (dict(x=x, y=y, u=[], v=[]), None, "u", "没有边"),
+    ]
+    for kw, row, column, reason in cases:
+        with pytest.raises(Refused) as exc:
+            Network.from_arrays(kw.pop("x"), kw.pop("y"), kw.pop("u"), kw.pop("v"), **kw)
+        p = exc.value.problems[0]
+        assert (p.row, p.column) == (row, column) and reason in p.reason, (p, reason)
+    with pytest.raises(ValueError):
+        Network.from_arrays(x, y, [0, 1], [1])
+
+
+def _ring(k, radius):
+    a = np.linspace(0, 2 * np.pi, k, endpoint=False) + np.random.default_rng(3).uniform(0, 1e-6, k)
+    return Network.from_arrays(radius * np.cos(a), radius * np.sin(a), np.arange(k), (np.arange(k) + 1) % k)
+
+
+@pytest.mark.parametrize(("k", "radius", "limit"), [(2_000, 500.0, 600.0), (120_000, 20_000.0, 400.0)])
+def test_edge_snap_near_the_centre_of_a_ring_where_the_k_nearest_prove_nothing(k, radius, limit):
+    # Every piece of the ring is about equally near its centre, so the k nearest pieces cannot
+    # prove the nearest edge. With 2,000 edges every piece within the best distance + half a piece
+    # decides (the exact "ball"); with 120,000 that ball would hold more than _SNAP_BALL_MAX
+    # pieces and the STRtree decides. Both exactly as the STRtree over all edges.
+    net = _ring(k, radius)
+    assert k < 100_000 or len(net._pieces().piece_seg) > 100_000
+    rng = np.random.default_rng(k)
+    pts = np.concatenate([[[0.0, 0.0], [3.0, -4.0]], rng.normal(0, 2, (50, 2))])
+    _assert_snap_equals_the_strtree(net, pts)
+    s, _ = _assert_snap_equals_the_strtree(net, pts, max_distance=limit)
+    assert s.far.all() == (limit < radius)
