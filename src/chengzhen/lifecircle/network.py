@@ -99,6 +99,7 @@ class _EdgeGeometry:
 
     def __set__(self, obj, value) -> None:
         obj.__dict__["_geometry"] = value
+        obj.__dict__["_straight"] = value is None  # kept when the LineStrings are made later
 
 
 @dataclass(frozen=True, repr=False)
@@ -124,6 +125,12 @@ class Network:
 
     def __repr__(self) -> str:  # the dataclass repr would print (and make) every LineString
         return f"Network({self.n_nodes} nodes, {self.n_edges} edges, {self.n_fragments} fragments)"
+
+    @property
+    def straight(self) -> bool:
+        """The edges are straight between their nodes (``from_arrays``; their LineStrings, if read,
+        were made from the nodes) rather than carrying their own (``from_lines``)."""
+        return bool(self.__dict__.get("_straight", False))
 
     @property
     def n_nodes(self) -> int:

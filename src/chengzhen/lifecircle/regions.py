@@ -76,7 +76,7 @@ def plan(network: Network, regions: Sequence, names: Sequence[str], facilities_b
         raise Refused([Problem(column="limit", reason="分区测算须有距离上限（预设的最大服务距离或 --max-distance）")])
     homes_xy = np.asarray(homes_xy, dtype=float)
     which = assign(homes_xy, regions)
-    curved = _has_geometry(network)
+    curved = not network.straight  # a region is rebuilt the same way: the same lengths and snapping
     if curved:
         bounds = shapely.bounds(network.geometry)
     else:
@@ -109,13 +109,6 @@ def plan(network: Network, regions: Sequence, names: Sequence[str], facilities_b
             tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], network.x[nodes], network.y[nodes],
                                     inverse[:k], inverse[k:], None, one, facilities))
     return tasks
-
-
-def _has_geometry(network: Network) -> bool:
-    """Whether the edges carry their own LineStrings (``from_lines``) rather than straight ends
-    (``from_arrays``, made on first use): a region is rebuilt the same way, so its lengths and
-    snapping are bit for bit those of the whole network."""
-    return network.__dict__.get("_geometry") is not None
 
 
 def measure_region(task: RegionTask, *, snap: Literal["edge", "node"], limit: float, max_distance: float

@@ -124,3 +124,14 @@ def test_the_command_region_by_region_writes_what_one_piece_writes(tmp_path):
     assert "分 4 个区域测算（local）" in err.getvalue()
     for name in ("homes.csv", "coverage.csv", "problems.csv"):
         assert (tmp_path / "parts" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+
+
+def test_a_straight_network_stays_straight_once_its_lines_were_read():
+    net, regions, homes, facilities = _study(curved=False)
+    assert net.straight
+    _ = net.geometry  # made from the nodes now
+    assert net.straight and not _study(curved=True)[0].straight
+    whole = measure_all(net, facilities, homes, limit=LIMIT, max_distance=SNAP)
+    parts = measure_by_region(net, regions, list("abcd"), facilities, homes, limit=LIMIT, max_distance=SNAP,
+                              scheduler=None)
+    np.testing.assert_array_equal(parts["school_m"], whole["school_m"])

@@ -43,6 +43,13 @@ class Command(NounCommand):
                        help="有预设时默认为每类设施绘制地图（PNG、SVG）；加此项不绘制")
         r.add_argument("--no-gpkg", action="store_true",
                        help="不写 lifecircle.gpkg（住宅、设施、缺口、区域图层；住宅很多时缺口图层很大）")
+        r.add_argument("--regions", metavar="FILE",
+                       help="分区测算：区域面图层（GeoJSON，名称/name），逐区在 Dask 上测算（各区外扩最大服务距离，"
+                            "结果与整体测算相同）")
+        r.add_argument("--scheduler", default="local", metavar="ADDRESS",
+                       help="分区测算的 Dask 调度器地址（如 tcp://10.0.0.5:8786）；默认 local 为本机集群，"
+                            "none 为本进程")
+        r.add_argument("--workers", type=int, default=2, help="本机 Dask 集群的进程数（默认 2）")
         r.add_argument("-o", dest="output", required=True, metavar="DIR")
         sub.add_parser("presets", help="列出随附的标准预设：名称<TAB>标准<TAB>生活圈")
         t = sub.add_parser("site", help="设施选址：在候选点中选 k 处新址，使新增覆盖人口最多（最大覆盖选址），"
@@ -133,6 +140,9 @@ class Command(NounCommand):
                    speed=options["speed"],
                    population=PopulationRule(options["household_size"], options["area_per_person"]),
                    max_snap=options["max_snap"], maps=not options["no_maps"], geopackage=not options["no_gpkg"],
+                   regions=options.get("regions"),
+                   scheduler=None if options["scheduler"] == "none" else options["scheduler"],
+                   workers=options["workers"],
                    progress=lambda text: self.stderr.write(text))
         self.stdout.write(done.summary)
         for path in done.files:
