@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from .coverage import ALL_REQUIRED, ALL_REQUIRED_LABEL, CoverageRow, Supply, complete, gaps
+from .coverage import ALL, ALL_REQUIRED, ALL_REQUIRED_LABEL, CoverageRow, Supply, complete, gaps
 from .presets import Preset
 
 GPKG_NAME = "lifecircle.gpkg"
@@ -134,8 +134,11 @@ def _cell(x: float | None, fmt: str = "{:g}") -> str:
     return "" if x is None or not math.isfinite(x) else fmt.format(x)
 
 
+SHEET_ROWS = 100_000  # rows per sheet in coverage.xlsx before it lists the whole study only
+
+
 def write_coverage(folder: Path, rows: Sequence[CoverageRow], supplies: Sequence[Supply],
-                   label: Callable[[str], str]) -> list[Path]:
+                   label: Callable[[str], str], *, sheet_rows: int = SHEET_ROWS) -> list[Path]:
     """coverage.csv, supply.csv and coverage.xlsx (sheets 覆盖率 and 配置标准, customary layout; the
     second lists the supply rows the preset gives a norm for, supply.csv every row)."""
     from openpyxl import Workbook
@@ -161,9 +164,13 @@ def write_coverage(folder: Path, rows: Sequence[CoverageRow], supplies: Sequence
             Column("服务距离（米）", width=12, kind="number"), Column("住宅数", width=10, kind="int"),
             Column("覆盖住宅数", width=10, kind="int"), Column("人口", width=12, kind="number"),
             Column("覆盖人口", width=12, kind="number"), Column("覆盖率", width=10, kind="percent")]
-    write_table(ws, "生活圈覆盖率", "", cols,
+    # A sheet holds 1,048,576 rows and openpyxl's time is per cell: past ``sheet_rows`` (a province's
+    # thousands of areas) the sheet keeps the whole study's rows and says where the rest are.
+    shown = rows if len(rows) <= sheet_rows else [r for r in rows if r.area == ALL]
+    note = "" if shown is rows else f"区域过多（共 {len(rows):,} 行）：此表只列全部，各区域见 coverage.csv"
+    write_table(ws, "生活圈覆盖率", note, cols,
                 [[r.area, label(r.type), r.circle, None if math.isnan(r.reach_m) else r.reach_m, r.homes,
-                  r.covered_homes, r.population, r.covered_population, r.rate] for r in rows])
+                  r.covered_homes, r.population, r.covered_population, r.rate] for r in shown])
     ws2 = wb.create_sheet("配置标准")
     cols2 = [Column("区域", width=16), Column("生活圈（分钟）", width=10, kind="int"), Column("设施类型", width=18),
              Column("设施数（处）", width=10, kind="int"), Column("人口", width=12, kind="number"),
@@ -173,6 +180,8 @@ def write_coverage(folder: Path, rows: Sequence[CoverageRow], supplies: Sequence
     # The sheet is the comparison with the norms: rows without one (counts only) stay in supply.csv,
     # which keeps the sheet readable and its cells few (openpyxl's time is per cell).
     normed = [s for s in supplies if s.norm is not None]
+    if len(normed) > sheet_rows:
+        normed = [s for s in normed if s.area == ALL]
     write_table(ws2, "配套设施千人指标对照", "" if normed else "预设未给出千人指标；各类设施的数量见 supply.csv", cols2,
                 [[s.area, s.circle, label(s.type), s.facilities, s.population, s.norm, s.unit, s.measure, s.required,
                   s.provided, s.per_1000, "" if s.meets is None else ("达标" if s.meets else "未达标"), s.note]

@@ -279,3 +279,16 @@ def test_numbers_are_written_plainly():
 
     assert [plain(x) for x in (1234567.0, 26.2, 1234 / 35, 0.0, 8000.0, float("inf"), None)] == [
         "1234567", "26.2", "35.26", "0", "8000", "", ""]
+
+
+def test_a_coverage_sheet_too_long_for_excel_keeps_the_whole_study(tmp_path):
+    from chengzhen.lifecircle.coverage import ALL, CoverageRow
+    from chengzhen.lifecircle.outputs import write_coverage
+
+    rows = [CoverageRow(area, "kindergarten", 5, 300.0, 10, 5, 20.0, 10.0) for area in (ALL, "甲", "乙", "丙")]
+    write_coverage(tmp_path, rows, [], str, sheet_rows=3)
+    ws = load_workbook(tmp_path / "coverage.xlsx")["覆盖率"]
+    cells = [c.value for r in ws.iter_rows() for c in r if c.value is not None]
+    assert ALL in cells and "甲" not in cells and any("各区域见 coverage.csv" in str(c) for c in cells)
+    with open(tmp_path / "coverage.csv", encoding="utf-8-sig") as f:
+        assert [r["area"] for r in csv.DictReader(f)] == [ALL, "甲", "乙", "丙"]  # the CSV keeps every row
