@@ -10,8 +10,8 @@ measurement as issue 10 defines it (network reading excluded: ``measure_all`` �
 sources, same-edge shortcuts, every type — then the masks of 4 circles, 5/10/15/30 min at 80 m/min,
 and the population-weighted coverage of every type and circle per area, ``np.bincount``) and the
 ratio whole / bare (goal ≤ 2×); networkx ``multi_source_dijkstra`` for 2 types side by side with node
-snapping (ratio, and the largest disagreement with ours). pandana and cityseer are AGPL and not
-installed: they come later as benchmark extras.
+snapping (ratio, and the largest disagreement with ours). pandana and cityseer (AGPL, benchmark
+extras) run side by side in ``bench/lifecircle_peers.py`` on the pinned tiled-Helsinki instance.
 
 Pure computation, no database. Best of 3 for the SciPy figures. Run: ``.venv/bin/python bench/lifecircle_engine.py``.
 """
@@ -143,7 +143,7 @@ def main() -> None:
     print(f"whole = snapping + {TYPES} passes + {len(CIRCLES_MIN)} circle masks ({'/'.join(map(str, CIRCLES_MIN))} min "
           f"at {WALK_M_PER_MIN:.0f} m/min) + population-weighted coverage per {AREA_M:.0f} m area ({n_areas} areas); "
           f"residents within 15 min, mean over types: {walk15:.1%}")
-    print("pandana and cityseer: not installed (AGPL; they come later as benchmark extras)")
+    print("pandana and cityseer side by side: bench/lifecircle_peers.py (the pinned tiled-Helsinki instance)")
 
 
 if __name__ == "__main__":
