@@ -312,7 +312,7 @@ def lagrangian_bound(d: Demand, k: int, *, lower: float = 0.0, iterations: int =
         x = np.zeros(nc)
         x[top] = 1.0
         g = (w > u).astype(np.float64) - a @ x
-        norm = float(g @ g)
+        norm = float(np.square(g).sum())  # not BLAS: its threads spin against the other core for 20,000 numbers
         if norm == 0 or best - lower <= 1e-9 * max(1.0, best):
             break
         u = np.maximum(0.0, u + theta * (value - lower) / norm * g)
