@@ -150,10 +150,11 @@ def stitch(n_homes: int, types: Sequence[str], tasks: Sequence[RegionTask], resu
 def measure_by_region(network: Network, regions: Sequence, names: Sequence[str],
                       facilities_by_type: Mapping[str, np.ndarray], homes_xy: np.ndarray, *,
                       snap: Literal["edge", "node"] = "edge", limit: float, max_distance: float = 500.0,
-                      scheduler: str | None = "local", workers: int = 2, connect_timeout: float = 10.0,
+                      scheduler: object = "local", workers: int = 2, connect_timeout: float = 10.0,
                       progress: Callable[[str], None] | None = None) -> dict[str, np.ndarray]:
     """Measure a study region by region: ``scheduler=None`` in this process, ``"local"`` on a
-    local Dask cluster of ``workers`` processes, else on the Dask scheduler at that address. The
+    local Dask cluster of ``workers`` processes, a ``distributed.Client`` on its cluster, else on
+    the Dask scheduler at that address. The
     result has the keys of ``measure_all`` (but no fragments) and ``region`` (index into
     ``regions``)."""
     say = progress or (lambda _text: None)
@@ -175,11 +176,13 @@ def measure_by_region(network: Network, regions: Sequence, names: Sequence[str],
 
 def _on_dask(tasks, options, scheduler: str, workers: int, connect_timeout: float, say) -> list[dict]:
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - dask is a dependency
         raise Refused([Problem(column="--scheduler", reason=f"没有安装 Dask（distributed）：{exc}")]) from exc
     cluster = None
     try:
+        if isinstance(scheduler, Client):  # the caller's own client (kept open: a notebook's, a bench's)
+            return _gather(scheduler, tasks, options, say)
         if scheduler == "local":
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(cluster)
@@ -190,14 +193,20 @@ def _on_dask(tasks, options, scheduler: str, workers: int, connect_timeout: floa
                 reason = f"无法连接 Dask 调度器 {scheduler}：{exc}"
                 raise Refused([Problem(column="--scheduler", reason=reason)]) from exc
         with client:
-            futures = [client.submit(measure_region, task, pure=False, **options) for task in tasks]
-            order = {f.key: k for k, f in enumerate(futures)}
-            results: list[dict | None] = [None] * len(tasks)
-            for done, fut in enumerate(as_completed(futures), start=1):
-                k = order[fut.key]
-                results[k] = fut.result()
-                say(f"分区 {tasks[k].name} 完成（{done}/{len(tasks)}）")
-        return results  # type: ignore[return-value]
+            return _gather(client, tasks, options, say)
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _gather(client, tasks, options, say) -> list[dict]:
+    from distributed import as_completed
+
+    futures = [client.submit(measure_region, task, pure=False, **options) for task in tasks]
+    order = {f.key: k for k, f in enumerate(futures)}
+    results: list[dict | None] = [None] * len(tasks)
+    for done, fut in enumerate(as_completed(futures), start=1):
+        k = order[fut.key]
+        results[k] = fut.result()
+        say(f"分区 {tasks[k].name} 完成（{done}/{len(tasks)}）")
+    return results  # type: ignore[return-value]
