@@ -267,6 +267,18 @@ class Network:
         line = np.arange(m, dtype=itype)
         return cls._assemble(x, y, u, v, length, flags != 0, line, None)
 
+    def subnetwork(self, edges: np.ndarray) -> Network:
+        """The network of some of the edges: their nodes renumbered, their lengths, one-way flags
+        and geometry as they are here (so a shortest path on it that uses only these edges has the
+        same length to the last bit, and points snap onto them the same way)."""
+        edges = np.asarray(edges, dtype=np.int64)
+        k = len(edges)
+        nodes, inverse = np.unique(np.concatenate([self.u[edges], self.v[edges]]), return_inverse=True)
+        u, v = inverse[:k].astype(self.u.dtype), inverse[k:].astype(self.v.dtype)
+        geometry = None if self.straight else self.geometry[edges]
+        return self._assemble(self.x[nodes], self.y[nodes], u, v, self.length[edges], self.oneway[edges],
+                              self.line[edges], geometry)
+
     @classmethod
     def _assemble(cls, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray,
                   one: np.ndarray, line: np.ndarray, geometry: np.ndarray | None) -> Network:

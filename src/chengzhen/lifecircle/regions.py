@@ -1,19 +1,20 @@
-"""Studies of many regions (分区测算): the measurement region by region — on Dask, a local cluster
-by default or a scheduler's address — each region padded so homes near a border see facilities
-across it, the results stitched back in the homes' order without duplicates. Pure: no Django
-(NumPy, Shapely; Dask only when asked to run on it).
+"""Studies of many regions (分区测算): the measurement region by region — on Dask, a local cluster by
+default or a scheduler's address — each region padded so homes near a border see facilities across
+it, the results stitched back in the homes' order without duplicates. Pure: no Django (NumPy,
+Shapely; Dask only when asked to run on it).
 
-Why the numbers equal the single-process run exactly: a home's result within the cap ``limit``
-needs only what lies within ``limit`` of it — every path counted is at most ``limit`` long,
-connectors included, so the facility point and every edge on the path lie within ``limit``
-(Euclidean) of the home — plus, for the facility and the home, their nearest edge (or node), which
-lies within ``max_distance`` (the snapping limit) of them. So a region keeps the edges whose bounds
-meet its box (its polygon and its homes) padded by ``limit + max_distance``, and the facilities
-within the box padded by ``limit``; each edge keeps its geometry as it is in the whole network,
-hence the same length and the same snapping, and every shortest path within the cap is the same
-sequence of the same edges. Each home is measured in exactly one region (the first polygon holding
-it; a home outside every polygon goes to the nearest one), so nothing is counted twice. Fragment
-numbers are per region and are not returned; facility indexes are the whole study's.
+Why the numbers equal the single-process run exactly: a home's result within the cap ``limit`` needs
+only what lies within ``limit`` of it — every path counted is at most ``limit`` long, connectors
+included, so the facility point and every edge on the path lie within ``limit`` (Euclidean) of the
+home — plus, for the facility and the home, their nearest edge (or node), which lies within
+``max_distance`` (the snapping limit) of them. So a region keeps the edges whose bounds meet its box
+(its polygon and its homes) padded by ``limit + max_distance``, and the facilities within the box
+padded by ``limit``; its network is ``Network.subnetwork`` of those edges — each edge with its
+length and geometry as they are in the whole network, hence the same snapping — and every shortest
+path within the cap is the same sequence of the same edges. Each home is measured in exactly one
+region (the first polygon holding it; a home outside every polygon goes to the nearest one), so
+nothing is counted twice. Fragment numbers are per region and are not returned; facility indexes are
+the whole study's.
 """
 
 from __future__ import annotations
@@ -35,20 +36,29 @@ from .network import Network
 @dataclass(frozen=True)
 class RegionTask:
     """One region's share of a study: its name, its homes (indexes into the study's homes and
-    their coordinates), the edges it keeps (as arrays: node coordinates with each edge's ends, or
-    the edge geometries as WKB) and the facilities per type (global indexes and coordinates)."""
+    their coordinates), the network of the edges it keeps (``Network.subnetwork``: the same
+    lengths and geometry) and the facilities per type (global indexes and coordinates)."""
 
     name: str
     index: int  # the region's position in the study's regions
     homes: np.ndarray
     homes_xy: np.ndarray
-    x: np.ndarray | None
-    y: np.ndarray | None
-    u: np.ndarray | None
-    v: np.ndarray | None
-    wkb: np.ndarray | None
-    oneway: np.ndarray
+    network: Network
     facilities: dict[str, tuple[np.ndarray, np.ndarray]]
+
+    def __reduce__(self):
+        # Sent to a Dask worker as plain arrays and one WKB array: pickling 100,000 LineStrings one by
+        # one (and the graphs) costs seconds; the worker rebuilds the graphs from the same lengths.
+        net = self.network
+        wkb = None if net.straight else shapely.to_wkb(net.geometry)
+        return (_unpack, (self.name, self.index, self.homes, self.homes_xy, self.facilities, net.x, net.y, net.u, net.v,
+                          net.length, net.oneway, net.line, wkb))
+
+
+def _unpack(name, index, homes, homes_xy, facilities, x, y, u, v, length, oneway, line, wkb) -> RegionTask:
+    geometry = None if wkb is None else shapely.from_wkb(wkb)
+    net = Network._assemble(x, y, u, v, length, oneway, line, geometry)
+    return RegionTask(name, index, homes, homes_xy, net, facilities)
 
 
 def assign(homes_xy: np.ndarray, regions: Sequence) -> np.ndarray:
@@ -76,8 +86,7 @@ def plan(network: Network, regions: Sequence, names: Sequence[str], facilities_b
         raise Refused([Problem(column="limit", reason="分区测算须有距离上限（预设的最大服务距离或 --max-distance）")])
     homes_xy = np.asarray(homes_xy, dtype=float)
     which = assign(homes_xy, regions)
-    curved = not network.straight  # a region is rebuilt the same way: the same lengths and snapping
-    if curved:
+    if not network.straight:
         bounds = shapely.bounds(network.geometry)
     else:
         xu, yu, xv, yv = network.x[network.u], network.y[network.u], network.x[network.v], network.y[network.v]
@@ -99,26 +108,14 @@ def plan(network: Network, regions: Sequence, names: Sequence[str], facilities_b
             inside = np.flatnonzero((xy[:, 0] >= lo[0] - limit) & (xy[:, 0] <= hi[0] + limit)
                                     & (xy[:, 1] >= lo[1] - limit) & (xy[:, 1] <= hi[1] + limit))
             facilities[t] = (inside, xy[inside])
-        one = network.oneway[keep].astype(np.int8)
-        if curved:
-            tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], None, None, None, None,
-                                    shapely.to_wkb(network.geometry[keep]), one, facilities))
-        else:
-            nodes, inverse = np.unique(np.concatenate([network.u[keep], network.v[keep]]), return_inverse=True)
-            k = len(keep)
-            tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], network.x[nodes], network.y[nodes],
-                                    inverse[:k], inverse[k:], None, one, facilities))
+        tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], network.subnetwork(keep), facilities))
     return tasks
 
 
 def measure_region(task: RegionTask, *, snap: Literal["edge", "node"], limit: float, max_distance: float
                    ) -> dict[str, np.ndarray]:
     """One region measured on its own edges; facility indexes mapped back to the study's."""
-    if task.wkb is not None:
-        net = Network.from_lines(shapely.from_wkb(task.wkb), oneway=task.oneway)
-    else:
-        net = Network.from_arrays(task.x, task.y, task.u, task.v, oneway=task.oneway)
-    result = measure_all(net, {t: xy for t, (_ids, xy) in task.facilities.items()}, task.homes_xy, snap=snap,
+    result = measure_all(task.network, {t: xy for t, (_ids, xy) in task.facilities.items()}, task.homes_xy, snap=snap,
                          limit=limit, max_distance=max_distance)
     out = {"far": result["far"]}
     for t, (ids, _xy) in task.facilities.items():

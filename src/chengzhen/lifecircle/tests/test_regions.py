@@ -70,7 +70,7 @@ def test_region_by_region_equals_the_whole_exactly(curved, snap):
     assert set(parts["region"]) == {0, 1, 2, 3}
     tasks = plan(net, regions, ["a", "b", "c", "d"], facilities, homes, limit=LIMIT, max_distance=SNAP)
     assert sum(len(t.homes) for t in tasks) == len(homes)  # each home in one region, none twice
-    assert all(len(t.oneway) < net.n_edges for t in tasks)  # and each region keeps only part of the network
+    assert all(t.network.n_edges < net.n_edges for t in tasks)  # and each region keeps only part of the network
 
 
 def test_on_a_local_dask_cluster_the_same_numbers():
