@@ -12,9 +12,23 @@ PORT ?= 8000
 # PostgreSQL for the second pass of the suite; skipped (and said so) when no server answers.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
+# Browser libraries (Leaflet for the life-circle study maps) come from the npm registry at build
+# time, pinned by package-lock.json, and are served by the platform itself (no CDN at run time).
+NPM ?= npm
+VENDOR := src/chengzhen/static/vendor
+LEAFLET := $(VENDOR)/leaflet/leaflet.js
+
 .PHONY: install run serve demo test test-sqlite test-postgres lint bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(LEAFLET)
+
+$(LEAFLET): package.json package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "npm is needed for the browser libraries (Debian/Ubuntu: apt-get install npm)." >&2; exit 1; }
+	$(NPM) ci --no-audit --no-fund
+	rm -rf $(VENDOR)/leaflet && mkdir -p $(VENDOR)/leaflet
+	cp -R node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
+	  node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	@touch $@
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed (Django 6.1); none found on PATH or under pyenv." >&2; exit 1; fi
@@ -57,4 +71,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(VENDOR)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("ledger/", include("chengzhen.ledger.urls")),
     path("supervision/", include("chengzhen.supervision.urls")),
     path("assessment/", include("chengzhen.assessment.urls")),
+    path("lifecircle/", include("chengzhen.lifecircle.urls")),
     path("jobs/<int:pk>/", import_views.job_page, name="job"),
     path("jobs/<int:pk>/download/", import_views.job_download, name="job_download"),
     path("api/", include("chengzhen.api_urls")),

@@ -21,6 +21,7 @@ from .access import (
     PROGRAMME_RULES,
     SUBJECT_RECORD_RULES,
     SUPERVISOR,
+    UNIT_EDITOR,
     UNIT_RECORD_RULES,
     VALUE_RULES,
     Action,
@@ -113,6 +114,12 @@ SUBJECT_KIND_RULES = {"value": VALUE_RULES, "subject": SUBJECT_RECORD_RULES}
 SUBJECT_FIELDS = {"valueevidence": "value__subject_id", "designationevent": "designation__unit_id"}
 SUPERVISION_PROGRAMME_RECORDS = frozenset({"bulletinsetting"})
 INSPECTION_RECORDS = frozenset({"inspection", "inspectionlink", "inspectionphoto"})
+# Life-circle studies (生活圈研究): read by anyone whose grant covers the study's area (its area
+# unit lies in the grant's subtree) and, once published, by anyone holding a role; created, run
+# and published by supervisors and administrators (every study) and by unit editors for an area
+# within their own unit's subtree. Coverage submitted from a study is checked per value as usual.
+STUDY_EVERYWHERE = frozenset({ADMIN, SUPERVISOR})
+STUDY_RUNNERS = frozenset({UNIT_EDITOR})  # within their subtree
 
 
 def _task_of(obj):
@@ -132,7 +139,7 @@ def record_kind(model) -> str:
     records addressed to a unit in a programme, "rules" for light rules, the calendar and
     indicator frameworks and rounds, "scoring" for trial scorings, "value" for a round's values
     and their evidence, "subject" for a subject's titles and fund shares, "bulletin" for bulletins,
-    "inspection" for inspections and their links and photos,
+    "inspection" for inspections and their links and photos, "study" for life-circle studies,
     else ""."""
     name = model._meta.model_name
     if model._meta.app_label == "ledger" and name in TASK_RECORDS:
@@ -163,6 +170,8 @@ def record_kind(model) -> str:
             return "value"
         if name in ASSESSMENT_SUBJECT_RECORDS:
             return "subject"
+    if model._meta.app_label == "lifecircle" and name == "study":
+        return "study"
     return ""
 
 
@@ -211,6 +220,9 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
             return is_admin(grants) or any(
                 g.role in (INSPECTION_RECORDERS if action == Action.EDIT else INSPECTION_READERS)
                 for g in grants)
+        if kind == "study":
+            return action in (Action.READ, Action.EDIT) and any(
+                g.role in STUDY_EVERYWHERE or action == Action.READ or g.role in STUDY_RUNNERS for g in grants)
         if obj in (Unit, Division):
             return may_on_directory(grants, action)
         return is_admin(grants)
@@ -240,9 +252,25 @@ def can(user, action: Action | str, obj, *, unit: Unit | None = None) -> bool:
         inspection = getattr(obj, "inspection", obj)
         return may_on_inspection(grants, action, inspection.programme_id,
                                  inspection.kind if action == Action.EDIT else None)
+    if kind == "study":
+        return _may_on_study(grants, action, obj.area_unit.path, obj.published)
     if isinstance(obj, (Unit, Division)):
         return may_on_directory(grants, action)
     return is_admin(grants)
+
+
+def _may_on_study(grants: list[Grant], action: Action, area_path: str, published: bool) -> bool:
+    """A life-circle study of the area at ``area_path`` (see STUDY_EVERYWHERE)."""
+    if action not in (Action.READ, Action.EDIT):
+        return False
+    for g in grants:
+        if g.role in STUDY_EVERYWHERE:
+            return True
+        if action == Action.READ and (published or g.covers_unit(area_path)):
+            return True
+        if action == Action.EDIT and g.role in STUDY_RUNNERS and g.covers_unit(area_path):
+            return True
+    return False
 
 
 def require(user, action: Action | str, obj, *, unit: Unit | None = None) -> None:
@@ -259,8 +287,8 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
 
     Task records (tasks, time nodes, reports, cooperations, annual plans, evidence) by their
     task's units and programme; programme records (programmes, phases, targets) by programme;
-    divisions and units (the directory) for anyone holding a role; anything else is all or
-    nothing (administrators only).
+    divisions and units (the directory) for anyone holding a role; life-circle studies by their
+    area and publication; anything else is all or nothing (administrators only).
     """
     from chengzhen.ledger.models import Evidence, Task
     from chengzhen.programmes.models import Programme
@@ -300,6 +328,14 @@ def restrict(qs: QuerySet, user, action: Action | str = Action.READ) -> QuerySet
         return qs.filter(condition)
     if kind in ("bulletin", "inspection"):
         return qs.filter(_programme_record_condition(grants, action, kind, qs.model))
+    if kind == "study":
+        if any(g.role in STUDY_EVERYWHERE for g in grants):
+            return qs
+        condition = Q(published=True) if action == Action.READ and grants else Q(pk__in=[])
+        for g in grants:
+            if action == Action.READ or (action == Action.EDIT and g.role in STUDY_RUNNERS):
+                condition |= Q(area_unit_id__in=subtree_units(g.unit_path))
+        return qs.filter(condition)
     if kind == "programme":
         field = "pk" if qs.model is Programme else "programme_id"
         condition = Q(pk__in=[])
