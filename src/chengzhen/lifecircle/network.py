@@ -22,6 +22,7 @@ Conventions (docs/lifecircle.md, "The network and the measurement"):
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -34,6 +35,8 @@ from scipy.spatial import cKDTree
 
 from chengzhen.problems import Problem, Refused
 
+# k-d tree queries of the snapping on every core (SciPy's threads; the answers do not depend on it)
+SNAP_WORKERS = int(os.environ.get("CHENGZHEN_SNAP_WORKERS", "-1"))
 TOLERANCE_M = 0.001  # coordinates are rounded to 1 mm: touching ends within that join
 
 
@@ -62,6 +65,12 @@ class Snap:
 
     def __len__(self) -> int:
         return len(self.u)
+
+    def part(self, start: int, stop: int) -> Snap:
+        """The snaps of points ``start`` … ``stop - 1`` (one snapping call for several point sets)."""
+        cut = slice(start, stop)
+        return Snap(self.mode, self.edge[cut], self.node[cut], self.u[cut], self.v[cut], self.off_u[cut],
+                    self.off_v[cut], self.connector[cut], self.oneway[cut], self.far[cut])
 
     # Travel costs from / to the snap point, respecting one-way (edges run u -> v when one-way).
     @property
@@ -316,7 +325,7 @@ class Network:
         connector = np.full(n, np.inf)
         limit = np.inf if max_distance is None else float(max_distance)
         if mode == "node":
-            dist, idx = self._kdtree().query(pts, distance_upper_bound=limit)
+            dist, idx = self._kdtree().query(pts, distance_upper_bound=limit, workers=SNAP_WORKERS)
             hit = np.isfinite(dist)
             node[hit] = idx[hit]
             off_u[hit] = off_v[hit] = connector[hit] = 0.0
@@ -367,7 +376,7 @@ class Network:
             left, left_best = [], []
             for chunk in np.array_split(todo, max(1, len(todo) // _SNAP_CHUNK + 1)):
                 q = pts[chunk]
-                r, idx = self._piece_tree().query(q, k=k, distance_upper_bound=bound)
+                r, idx = self._piece_tree().query(q, k=k, distance_upper_bound=bound, workers=SNAP_WORKERS)
                 r, idx = r.reshape(len(q), k), idx.reshape(len(q), k)
                 valid = idx < n_pieces
                 seg = pc.piece_seg[np.where(valid, idx, 0)]
