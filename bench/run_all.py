@@ -8,7 +8,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 for script in ("ledger_import.py", "audit_verify.py", "lights_recompute.py", "bulletin_draft.py",
                "assessment_engine.py", "assessment_round.py", "weighting.py", "joint_merge.py", "joint_matcher.py",
-               "lifecircle_engine.py", "lifecircle_peers.py", "lifecircle_siting.py",
+               "lifecircle_engine.py", "lifecircle_peers.py", "lifecircle_siting.py", "lifecircle_regions.py",
                "http_load.py"):
     subprocess.run([sys.executable, str(HERE / script)], check=True)
     print()
