@@ -79,3 +79,16 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def jittered_grid(rng, side: int, spacing: float, jitter: float = 0.3):
+    """The life-circle benches' street grid: ``side`` × ``side`` vertices ``spacing`` metres apart,
+    each moved by up to ±``jitter`` × spacing, drawn as ``2 × side`` long row and column lines that
+    share every crossing. Returns the lines and the extent (metres)."""
+    import numpy as np
+    import shapely
+
+    xy = np.stack(np.meshgrid(np.arange(side), np.arange(side), indexing="ij"), -1) * spacing
+    xy = xy + rng.uniform(-jitter, jitter, xy.shape) * spacing
+    lines = [shapely.LineString(xy[i, :]) for i in range(side)] + [shapely.LineString(xy[:, i]) for i in range(side)]
+    return lines, (side - 1) * spacing

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table  # noqa: E402
+from _common import jittered_grid, table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -51,10 +51,7 @@ def main() -> None:
     from chengzhen.lifecircle.network import Network
 
     rng = np.random.default_rng(2024)
-    xy = np.stack(np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"), -1) * SPACING
-    xy = xy + rng.uniform(-0.3, 0.3, xy.shape) * SPACING
-    lines = [shapely.LineString(xy[i, :]) for i in range(SIDE)] + [shapely.LineString(xy[:, i]) for i in range(SIDE)]
-    extent = (SIDE - 1) * SPACING
+    lines, extent = jittered_grid(rng, SIDE, SPACING)
     homes = rng.uniform(0, extent, (HOMES, 2))
     t_build, net = timed(lambda: Network.from_lines(lines))
     n = net.n_nodes

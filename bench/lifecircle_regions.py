@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table  # noqa: E402
+from _common import jittered_grid, table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -35,10 +35,7 @@ def main() -> None:
     from chengzhen.lifecircle.regions import measure_by_region
 
     rng = np.random.default_rng(2024)
-    xy = np.stack(np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"), -1) * SPACING
-    xy = xy + rng.uniform(-0.3, 0.3, xy.shape) * SPACING
-    lines = [shapely.LineString(xy[i, :]) for i in range(SIDE)] + [shapely.LineString(xy[:, i]) for i in range(SIDE)]
-    extent = (SIDE - 1) * SPACING
+    lines, extent = jittered_grid(rng, SIDE, SPACING)
     net = Network.from_lines(lines)
     homes = rng.uniform(0, extent, (HOMES, 2))
     facilities = {f"t{k}": rng.uniform(0, extent, (HOMES // (50 * (k + 1)), 2)) for k in range(TYPES)}

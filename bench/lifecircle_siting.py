@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table  # noqa: E402
+from _common import jittered_grid, table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -37,16 +37,12 @@ def timed(fn):
 
 
 def main() -> None:
-    import shapely
 
     from chengzhen.lifecircle.network import Network
     from chengzhen.lifecircle.siting import cover_matrix, demand, solve
 
     rng = np.random.default_rng(2026)
-    xy = np.stack(np.meshgrid(np.arange(SIDE), np.arange(SIDE), indexing="ij"), -1) * SPACING
-    xy = xy + rng.uniform(-0.3, 0.3, xy.shape) * SPACING
-    lines = [shapely.LineString(xy[i, :]) for i in range(SIDE)] + [shapely.LineString(xy[:, i]) for i in range(SIDE)]
-    extent = (SIDE - 1) * SPACING
+    lines, extent = jittered_grid(rng, SIDE, SPACING)
     net = Network.from_lines(lines)
     centres = rng.uniform(0, extent, (150, 2))
     spread = rng.uniform(150, 900, 150)

@@ -191,6 +191,20 @@ def write_coverage(folder: Path, rows: Sequence[CoverageRow], supplies: Sequence
     return [cov_csv, xlsx, sup_csv]
 
 
+def move_into(files: Sequence[Path], folder: Path) -> tuple[Path, ...]:
+    """Move a finished run's files from its temporary folder into ``folder`` (made when missing):
+    the last step of an all-or-nothing run."""
+    import shutil
+
+    folder.mkdir(exist_ok=True)
+    moved = []
+    for f in files:
+        target = folder / f.name
+        shutil.move(str(f), target)
+        moved.append(target)
+    return tuple(moved)
+
+
 def write_problems(path: Path, problems: Sequence[ProblemRow]) -> Path:
     """problems.csv (``ProblemRow``), written even when empty so its absence never reads as “none”."""
     return write_csv(path, PROBLEM_HEADER,

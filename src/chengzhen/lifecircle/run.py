@@ -335,18 +335,13 @@ def run(*, network: str, facilities: str, homes: str, output: str | Path, crs: s
                                           distance_m=distances[t], preset=chosen, type_code=t,
                                           type_label=catalogue.label(t), facilities_xy=by_type[t],
                                           title=f"{chosen.name}：{catalogue.label(t)}", fmt=fmt))
-        out_dir.mkdir(exist_ok=True)
-        moved = []
-        for f in files:
-            target = out_dir / f.name
-            shutil.move(str(f), target)
-            moved.append(target)
+        moved = outputs.move_into(files, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     unreachable = {t: int((~np.isfinite(distances[t])).sum()) for t in types}
     kinds = [p.kind for p in problems]
     say("完成。")
-    return RunResult(out_dir, tuple(moved), len(home_points.ids), tuple(types), unreachable,
+    return RunResult(out_dir, moved, len(home_points.ids), tuple(types), unreachable,
                      int(np.asarray(result["far"]).sum()), far_facilities=kinds.count("facility_far"),
                      fragment_homes=len({p.id for p in problems if p.kind == "home_fragment"}),
                      fragment_facilities=kinds.count("facility_fragment"), missing_types=tuple(missing),

@@ -36,7 +36,7 @@ import numpy as np
 from chengzhen.problems import Problem, Refused
 
 from . import crs as crs_module
-from . import siting
+from . import outputs, siting
 from .catalogue import Catalogue
 from .network import Network
 from .points import Points, PopulationRule
@@ -236,15 +236,10 @@ def site(*, network: str, homes: str, type_code: str, k: int, output: str | Path
                  _write_before_after(tmp / COVERAGE_CSV, home_points, served, covered_after, regions, label, reach)]
         (tmp / SUMMARY_JSON).write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         files.append(tmp / SUMMARY_JSON)
-        out_dir.mkdir(exist_ok=True)
-        moved = []
-        for f in files:
-            target = out_dir / f.name
-            shutil.move(str(f), target)
-            moved.append(target)
+        moved = outputs.move_into(files, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    done = SiteResult(out_dir, tuple(moved), summary)
+    done = SiteResult(out_dir, moved, summary)
     say(done.text)
     return done
 
