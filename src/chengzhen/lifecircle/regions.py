@@ -43,10 +43,15 @@ class RegionTask:
     index: int  # the region's position in the study's regions
     homes: np.ndarray
     homes_xy: np.ndarray
-    network: Network
+    network: Network | None  # None: built by the worker from ``edges`` of the study's network in ``store``
     facilities: dict[str, tuple[np.ndarray, np.ndarray]]
+    edges: np.ndarray | None = None
+    store: str | None = None
 
     def __reduce__(self):
+        if self.network is None:  # a few arrays: the network is read from the shared store
+            return (RegionTask, (self.name, self.index, self.homes, self.homes_xy, None, self.facilities, self.edges,
+                                 self.store))
         # Sent to a Dask worker as flat arrays — the edges' vertices and where each edge starts —
         # not as 100,000 LineStrings pickled one by one (seconds); the worker rebuilds the same
         # LineStrings from the same coordinates and the graphs from the same lengths.
@@ -63,6 +68,51 @@ def _unpack(name, index, homes, homes_xy, facilities, x, y, u, v, length, oneway
     geometry = None if vertices is None else shapely.linestrings(vertices, indices=edge_of)
     net = Network._assemble(x, y, u, v, length, oneway, line, geometry)
     return RegionTask(name, index, homes, homes_xy, net, facilities)
+
+
+_STORE_ARRAYS = ("x", "y", "u", "v", "length", "oneway", "line")
+
+
+def save_store(network: Network, folder: str) -> str:
+    """The network as .npy files a local cluster's workers map from disk (no copy through the
+    scheduler): the arrays of ``Network.subnetwork`` and, for curved edges, their vertices with
+    each edge's first vertex (``starts``)."""
+    from pathlib import Path
+
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for name in _STORE_ARRAYS:
+        np.save(path / f"{name}.npy", getattr(network, name))
+    if not network.straight:
+        vertices, edge_of = shapely.get_coordinates(network.geometry, return_index=True)
+        np.save(path / "vertices.npy", vertices)
+        np.save(path / "starts.npy", np.searchsorted(edge_of, np.arange(network.n_edges + 1)))
+    return str(path)
+
+
+def load_subnetwork(folder: str, edges: np.ndarray) -> Network:
+    """``Network.subnetwork(edges)`` of the network ``save_store`` wrote — the same arrays, so the
+    same lengths, geometry and answers."""
+    from pathlib import Path
+
+    path = Path(folder)
+    a = {name: np.load(path / f"{name}.npy", mmap_mode="r") for name in _STORE_ARRAYS}
+    edges = np.asarray(edges, dtype=np.int64)
+    k = len(edges)
+    u_all, v_all = np.asarray(a["u"][edges]), np.asarray(a["v"][edges])
+    nodes, inverse = np.unique(np.concatenate([u_all, v_all]), return_inverse=True)
+    geometry = None
+    if (path / "vertices.npy").exists():
+        starts = np.load(path / "starts.npy", mmap_mode="r")
+        first, last = np.asarray(starts[edges]), np.asarray(starts[edges + 1])
+        counts = last - first
+        at = np.repeat(first - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
+        vertices = np.asarray(np.load(path / "vertices.npy", mmap_mode="r")[at])
+        geometry = shapely.linestrings(vertices, indices=np.repeat(np.arange(k), counts))
+    return Network._assemble(np.asarray(a["x"][nodes]), np.asarray(a["y"][nodes]),
+                             inverse[:k].astype(u_all.dtype), inverse[k:].astype(v_all.dtype),
+                             np.asarray(a["length"][edges]), np.asarray(a["oneway"][edges]),
+                             np.asarray(a["line"][edges]), geometry)
 
 
 def assign(homes_xy: np.ndarray, regions: Sequence) -> np.ndarray:
@@ -82,8 +132,10 @@ def assign(homes_xy: np.ndarray, regions: Sequence) -> np.ndarray:
 
 
 def plan(network: Network, regions: Sequence, names: Sequence[str], facilities_by_type: Mapping[str, np.ndarray],
-         homes_xy: np.ndarray, *, limit: float, max_distance: float) -> list[RegionTask]:
-    """The tasks of a study (see the module docstring); regions without homes are left out."""
+         homes_xy: np.ndarray, *, limit: float, max_distance: float, store: str | None = None) -> list[RegionTask]:
+    """The tasks of a study (see the module docstring); regions without homes are left out. With
+    ``store`` (a folder ``save_store`` wrote) the tasks carry edge indexes and the worker builds
+    its region's network from the store."""
     if len(regions) != len(names):
         raise ValueError("one name per region")
     if not np.isfinite(limit) or not np.isfinite(max_distance):
@@ -112,14 +164,18 @@ def plan(network: Network, regions: Sequence, names: Sequence[str], facilities_b
             inside = np.flatnonzero((xy[:, 0] >= lo[0] - limit) & (xy[:, 0] <= hi[0] + limit)
                                     & (xy[:, 1] >= lo[1] - limit) & (xy[:, 1] <= hi[1] + limit))
             facilities[t] = (inside, xy[inside])
-        tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], network.subnetwork(keep), facilities))
+        if store is None:
+            tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], network.subnetwork(keep), facilities))
+        else:
+            tasks.append(RegionTask(str(name), r, mine, homes_xy[mine], None, facilities, keep, store))
     return tasks
 
 
 def measure_region(task: RegionTask, *, snap: Literal["edge", "node"], limit: float, max_distance: float
                    ) -> dict[str, np.ndarray]:
     """One region measured on its own edges; facility indexes mapped back to the study's."""
-    result = measure_all(task.network, {t: xy for t, (_ids, xy) in task.facilities.items()}, task.homes_xy, snap=snap,
+    net = task.network if task.network is not None else load_subnetwork(task.store, task.edges)
+    result = measure_all(net, {t: xy for t, (_ids, xy) in task.facilities.items()}, task.homes_xy, snap=snap,
                          limit=limit, max_distance=max_distance)
     out = {"far": result["far"]}
     for t, (ids, _xy) in task.facilities.items():
@@ -158,21 +214,38 @@ def measure_by_region(network: Network, regions: Sequence, names: Sequence[str],
     the Dask scheduler at that address. The
     result has the keys of ``measure_all`` (but no fragments) and ``region`` (index into
     ``regions``)."""
+    import tempfile
+
     say = progress or (lambda _text: None)
-    tasks = plan(network, regions, names, facilities_by_type, homes_xy, limit=limit, max_distance=max_distance)
+    # A local cluster's workers read the network from .npy files (mapped, not sent through the
+    # scheduler); a remote one gets each region's network in its task.
+    local = scheduler == "local" or _is_local_client(scheduler)
     types = list(facilities_by_type)
     options = {"snap": snap, "limit": limit, "max_distance": max_distance}
     start = time.perf_counter()
-    if scheduler is None:
-        results = []
-        for k, task in enumerate(tasks, start=1):
-            results.append(measure_region(task, **options))
-            say(f"分区 {task.name} 完成（{k}/{len(tasks)}）")
-    else:
-        results = _on_dask(tasks, options, scheduler, workers, connect_timeout, say)
+    with tempfile.TemporaryDirectory(prefix="chengzhen-regions-") as scratch:
+        store = save_store(network, scratch) if local else None
+        tasks = plan(network, regions, names, facilities_by_type, homes_xy, limit=limit, max_distance=max_distance,
+                     store=store)
+        if scheduler is None:
+            results = []
+            for k, task in enumerate(tasks, start=1):
+                results.append(measure_region(task, **options))
+                say(f"分区 {task.name} 完成（{k}/{len(tasks)}）")
+        else:
+            results = _on_dask(tasks, options, scheduler, workers, connect_timeout, say)
     out = stitch(len(homes_xy), types, tasks, results)
     say(f"{len(tasks)} 个分区测算完成，用时 {time.perf_counter() - start:.1f} 秒")
     return out
+
+
+def _is_local_client(scheduler) -> bool:
+    """A Dask client whose cluster runs on this machine (its workers can read our files)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(scheduler, Client) and isinstance(getattr(scheduler, "cluster", None), LocalCluster)
 
 
 def _on_dask(tasks, options, scheduler: str, workers: int, connect_timeout: float, say) -> list[dict]:

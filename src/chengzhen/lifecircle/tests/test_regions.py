@@ -135,3 +135,23 @@ def test_a_straight_network_stays_straight_once_its_lines_were_read():
     parts = measure_by_region(net, regions, list("abcd"), facilities, homes, limit=LIMIT, max_distance=SNAP,
                               scheduler=None)
     np.testing.assert_array_equal(parts["school_m"], whole["school_m"])
+
+
+def test_a_region_sent_whole_or_read_from_the_store_measures_the_same(tmp_path):
+    """What a remote worker gets (the region's network in its task, pickled as flat arrays) and what
+    a local one reads (edge indexes and the study's network mapped from .npy files) measure alike."""
+    import pickle
+
+    from chengzhen.lifecircle.regions import measure_region, save_store
+
+    net, regions, homes, facilities = _study()
+    sent = plan(net, regions, list("abcd"), facilities, homes, limit=LIMIT, max_distance=SNAP)
+    store = save_store(net, str(tmp_path / "store"))
+    mapped = plan(net, regions, list("abcd"), facilities, homes, limit=LIMIT, max_distance=SNAP, store=store)
+    for a, b in zip(sent, mapped, strict=True):
+        a2, b2 = pickle.loads(pickle.dumps(a)), pickle.loads(pickle.dumps(b))
+        assert b2.network is None and len(pickle.dumps(b)) < len(pickle.dumps(a)) / 3
+        ra = measure_region(a2, snap="edge", limit=LIMIT, max_distance=SNAP)
+        rb = measure_region(b2, snap="edge", limit=LIMIT, max_distance=SNAP)
+        for key in ra:
+            np.testing.assert_array_equal(ra[key], rb[key])
