@@ -19,6 +19,7 @@ same transaction as the change:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -319,6 +320,15 @@ def _named(p: Problem, stored: Path, name: str) -> Problem:
 # ---- run ------------------------------------------------------------------------------------------
 
 
+def is_stale(study: Study) -> bool:
+    """A queued or running study whose job has said nothing for ``CHENGZHEN_STUDY_STALE_MINUTES``
+    (default 30; every stage of a run reports, the longest takes minutes): its worker has died, and
+    the study may be run again."""
+    minutes = float(getattr(settings, "CHENGZHEN_STUDY_STALE_MINUTES", 30))
+    job = study.job
+    return job is None or job.updated_at < timezone.now() - dt.timedelta(minutes=minutes)
+
+
 def run_study(user, study: Study) -> Job:
     """Queue a run of ``study`` on the background worker; its page shows the progress. Refused while
     a run is queued or running."""
@@ -329,7 +339,7 @@ def run_study(user, study: Study) -> Job:
         if not can(user, Action.EDIT, s):
             raise PermissionDenied(_("%(user)s 无权测算生活圈研究 %(code)s（研究区域：%(unit)s）") % {
                 "user": user, "code": s.code, "unit": s.area_unit})
-        if s.running:
+        if s.running and not is_stale(s):
             raise Refused([Problem(reason=_("研究 %(code)s 正在测算，请等待完成") % {"code": s.code})])
         job = Job.objects.create(kind=JOB_KIND, user=user, stage=gettext_noop("排队等待"),
                                  params={"study": s.pk, "code": s.code, "language": get_language()})
@@ -355,6 +365,7 @@ def perform_run(job_id: int) -> str:
         text = str(text)
         Study._base_manager.filter(pk=study.pk).update(progress=text[:200])
         job.report(text[:100])
+        Job.objects.filter(pk=job.pk).update(updated_at=timezone.now())  # alive: see is_stale
 
     runs = study.base / "runs"
     staging: Path | None = None

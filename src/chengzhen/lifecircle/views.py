@@ -220,6 +220,7 @@ def study_detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     done = study.status == StudyStatus.DONE and study.results_path is not None
     context = {"study": study, "done": done, "may_edit": can(user, Action.EDIT, study),
+               "stale": study.running and studies.is_stale(study),
                "roles": [(studies.ROLES[r].label, e) for r, e in study.inputs.items() if r in studies.ROLES]}
     if done:
         summary = study.summary

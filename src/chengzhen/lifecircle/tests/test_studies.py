@@ -246,13 +246,26 @@ def test_a_refused_run_fails_with_the_reason_and_leaves_no_folder(county, inputs
     assert sorted(p.name for p in (good.base / "runs").iterdir()) == ["1"]
 
 
-def test_a_study_cannot_be_run_twice_at_once_nor_published_before_it_is_done(county, inputs):
+def test_a_study_cannot_be_run_twice_at_once_nor_published_before_it_is_done(county, inputs, client):
     study = _create(county, inputs)
     with pytest.raises(Refused, match="尚未测算完成"):
         studies.publish_study(county.users["supervisor"], study)
-    studies.run_study(county.users["supervisor"], study)
+    job = studies.run_study(county.users["supervisor"], study)
     with pytest.raises(Refused, match="正在测算"):
         studies.run_study(county.users["supervisor"], study)
+    # a worker that died: its job silent for longer than CHENGZHEN_STUDY_STALE_MINUTES, the study may run again
+    import datetime as dt
+
+    from chengzhen.documents.models import Job
+
+    Job.objects.filter(pk=job.pk).update(updated_at=job.updated_at - dt.timedelta(minutes=31))
+    study.refresh_from_db()
+    assert studies.is_stale(study)
+    client.force_login(county.users["supervisor"])
+    page = client.get(f"/lifecircle/{study.code}/").content.decode()
+    assert 'id="study-stale"' in page and 'id="run-form"' in page and 'http-equiv="refresh"' not in page
+    again = studies.run_study(county.users["supervisor"], study)
+    assert again.pk != job.pk
 
 
 @pytest.fixture
