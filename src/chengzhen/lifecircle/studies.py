@@ -587,6 +587,10 @@ def submit_study_coverage(user, study: Study, *, round, node_code: str, input_co
     folder = study.results_path
     if study.status != StudyStatus.DONE or folder is None:
         raise Refused([Problem(reason=_("研究 %(code)s 没有测算成果，不能报送") % {"code": study.code})])
+    if area_to_unit is None and "areas" not in study.inputs:
+        from .coverage import ALL
+
+        area_to_unit = {ALL: study.area_unit.code}  # without areas the study's figure is its area unit's
     return submit_coverage(user, round, folder=folder, node_code=node_code, input_code=input_code,
                            type_code=type_code, circle=circle, area_to_unit=area_to_unit,
                            skip_unknown_areas=skip_unknown_areas, preset=_preset_arg(study))

@@ -399,3 +399,18 @@ def test_removed_results_folder_reads_as_no_results(done, client, county):
     client.force_login(county.users["supervisor"])
     assert client.get(f"/lifecircle/{done.code}/layers/homes.geojson").status_code == 404
     assert 'id="study-map"' not in client.get(f"/lifecircle/{done.code}/").content.decode()
+
+
+def test_a_study_without_areas_submits_its_area_unit_s_figure(county, inputs):
+    from chengzhen.assessment.models import Value
+
+    files = {k: v for k, v in _files(inputs).items() if k != "areas"}
+    study = _run(county, _create(county, inputs, code="QS-ALL", files=files))
+    _round(county)
+    done = studies.submit_study_coverage(county.users["supervisor"], study, round="LC-2026", node_code="S1",
+                                         type_code="kindergarten", circle=5)
+    cov = [r["rate"] for r in _csv(study.results_path / "coverage.csv")
+           if r["area"] == "全部" and r["type"] == "kindergarten" and r["circle"] == "5"]
+    value = Value.objects.get(pk=done.values[0].pk)
+    assert len(done.values) == 1 and value.subject == county.units["town_a"]
+    assert value.amount == (Decimal(cov[0]) * 100).quantize(Decimal("0.01"))
