@@ -92,3 +92,18 @@ def jittered_grid(rng, side: int, spacing: float, jitter: float = 0.3):
     xy = xy + rng.uniform(-jitter, jitter, xy.shape) * spacing
     lines = [shapely.LineString(xy[i, :]) for i in range(side)] + [shapely.LineString(xy[:, i]) for i in range(side)]
     return lines, (side - 1) * spacing
+
+
+def timed(fn, runs: int = 1):
+    """(best seconds of ``runs`` calls, the last call's result); a garbage collection before each
+    call so an earlier step's garbage is not timed here."""
+    import gc
+    import time
+
+    best, out = float("inf"), None
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out

@@ -19,27 +19,17 @@ Pure computation, no database. Best of 3 for the SciPy figures. Run: ``.venv/bin
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import jittered_grid, table  # noqa: E402
+from _common import jittered_grid, table, timed  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 SIDE, SPACING, HOMES, TYPES, LIMIT, RUNS = 448, 50.0, 100_000, 12, 3000.0, 3
 CIRCLES_MIN, WALK_M_PER_MIN, AREA_M = (5, 10, 15, 30), 80.0, 1000.0
-
-
-def timed(fn, runs: int = 1):
-    best, out = np.inf, None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 def main() -> None:

@@ -49,19 +49,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
 import os
 import resource
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table  # noqa: E402
+from _common import table, timed  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -70,16 +68,6 @@ os.environ.setdefault("CITYSEER_QUIET_MODE", "1")  # no progress bars in the pri
 TOL_NX_M = 0.01  # node snapping must equal networkx to this at every home
 TOL_PEER_M = 0.05  # the "answers equal within 0.05 m"
 FIXED_SOURCES = 20  # cityseer's public call runs with this many live sources: its fixed cost
-
-
-def timed(fn: Callable[[], Any], runs: int = 1) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 class quiet_stdout:

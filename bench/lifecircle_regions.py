@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import jittered_grid, table  # noqa: E402
+from _common import jittered_grid, table, timed  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -44,18 +44,10 @@ def main() -> None:
                 shapely.box(h, h, extent, extent)]
     names = ["西南", "东南", "西北", "东北"]
 
-    def timed(fn, runs=2):
-        best, out = np.inf, None
-        for _ in range(runs):
-            start = time.perf_counter()
-            out = fn()
-            best = min(best, time.perf_counter() - start)
-        return best, out
-
-    t_build, _ = timed(lambda: Network.from_lines(lines))  # both runs need it (the regions to plan)
-    t_measure, whole = timed(lambda: measure_all(net, facilities, homes, limit=LIMIT, max_distance=SNAP))
+    t_build, _ = timed(runs=2, fn=lambda: Network.from_lines(lines))  # both runs need it (the regions to plan)
+    t_measure, whole = timed(runs=2, fn=lambda: measure_all(net, facilities, homes, limit=LIMIT, max_distance=SNAP))
     t_one = t_build + t_measure
-    t_inproc, _ = timed(lambda: measure_by_region(net, quarters, names, facilities, homes, limit=LIMIT,
+    t_inproc, _ = timed(runs=2, fn=lambda: measure_by_region(net, quarters, names, facilities, homes, limit=LIMIT,
                                                   max_distance=SNAP, scheduler=None))
     t_inproc += t_build
     start = time.perf_counter()
@@ -63,7 +55,7 @@ def main() -> None:
     client = Client(cluster)
     t_start = time.perf_counter() - start
     try:
-        t_dask, parts = timed(lambda: measure_by_region(net, quarters, names, facilities, homes, limit=LIMIT,
+        t_dask, parts = timed(runs=2, fn=lambda: measure_by_region(net, quarters, names, facilities, homes, limit=LIMIT,
                                                         max_distance=SNAP, scheduler=client))
         t_dask += t_build
     finally:

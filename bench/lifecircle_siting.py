@@ -23,17 +23,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import jittered_grid, table  # noqa: E402
+from _common import jittered_grid, table, timed  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 SIDE, SPACING, HOMES, CANDIDATES, EXISTING, REACH, K = 448, 50.0, 100_000, 2_000, 40, 1000.0, 20
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
 
 
 def main() -> None:
