@@ -101,8 +101,9 @@ class NewPlanSerializer(serializers.Serializer):
 
 class TaskStepSerializer(serializers.Serializer):
     indicator = serializers.IntegerField(source="indicator.pk")
-    key = serializers.CharField(source="indicator.key")
-    name = serializers.CharField(source="indicator.name")
+    key = serializers.CharField(help_text="合并键；按牵头单位归并时为任务代码 LC-G-单位代码")
+    name = serializers.CharField()
+    members = serializers.ListField(child=serializers.CharField(), help_text="按牵头单位归并时，任务包含的合并键")
     action = serializers.CharField(
         help_text="create 新建、update 更新、keep 保持（无变化或已被人修改）、skip 跳过（待归口）")
     reason = serializers.CharField(allow_blank=True)
@@ -113,6 +114,8 @@ class TaskStepSerializer(serializers.Serializer):
 
 class MakeTasksSerializer(serializers.Serializer):
     programme = serializers.CharField(max_length=40, help_text="生成任务的工作计划代码")
+    per = serializers.ChoiceField(choices=list(services.TASK_GROUPINGS.items()), default="indicator",
+                                  help_text="indicator 每个合并指标一项任务；lead_unit 按牵头单位归并为一项任务")
 
 
 class SettleSerializer(serializers.Serializer):
@@ -138,7 +141,8 @@ class DecideSerializer(serializers.Serializer):
 
 def _steps(steps) -> list[dict]:
     return TaskStepSerializer([{
-        "indicator": s.indicator, "action": s.action, "reason": str(s.reason),
+        "indicator": s.indicator, "key": s.key, "name": s.name, "members": [m.key for m in s.members],
+        "action": s.action, "reason": str(s.reason),
         "lead_unit": s.fields["lead_unit"].code if s.fields.get("lead_unit") else None,
         "due_date": s.fields["due_date"], "requirement": s.fields["requirement"]} for s in steps], many=True).data
 
@@ -211,14 +215,19 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(PlanSerializer(plan).data, headers={"ETag": etag(plan.version)})
 
-    @extend_schema(parameters=[OpenApiParameter("programme", str, required=True, description="工作计划代码")],
+    @extend_schema(parameters=[OpenApiParameter("programme", str, required=True, description="工作计划代码"),
+                               OpenApiParameter("per", str, enum=list(services.TASK_GROUPINGS),
+                                                description="indicator（默认）或 lead_unit")],
                    responses=TaskStepSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def tasks(self, request, code=None):
         """The preview: what making tasks in ``?programme=CODE`` would do, indicator by indicator."""
         plan = self.get_object()
         programme = _programme(request.query_params.get("programme", ""))
-        return Response(_steps(services.task_preview(request.user, plan, programme)))
+        per = request.query_params.get("per", "indicator")
+        if per not in services.TASK_GROUPINGS:
+            raise ValidationError({"per": _("只能是 %(ways)s") % {"ways": "、".join(services.TASK_GROUPINGS)}})
+        return Response(_steps(services.task_preview(request.user, plan, programme, per=per)))
 
     @extend_schema(request=MakeTasksSerializer, responses={200: TaskStepSerializer(many=True)})
     @tasks.mapping.post
@@ -229,7 +238,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = MakeTasksSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         programme = _programme(data.validated_data["programme"])
-        return Response(_steps(services.make_tasks(request.user, plan, programme)))
+        return Response(_steps(services.make_tasks(request.user, plan, programme, per=data.validated_data["per"])))
 
     @extend_schema(responses={(200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="联创合并清单.xlsx")})
     @action(detail=True, methods=["get"])

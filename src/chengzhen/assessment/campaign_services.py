@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chengzhen.audit.context import acting_for
 from chengzhen.ledger.services import StaleEdit
@@ -114,10 +116,27 @@ class TaskPlan:
     have not changed since the last time), keep (people changed it: left alone) or skip (no lead
     unit yet)."""
 
-    indicator: MergedIndicator
+    indicator: MergedIndicator  # the indicator, or the first of a group
     action: str  # create / update / keep / skip
     fields: dict
     reason: str = ""
+    members: list[MergedIndicator] = dataclass_field(default_factory=list)  # a group's indicators
+    code: str = ""  # the task's code
+    task: object = None  # the ledger task it updates or keeps (None: to be created)
+
+    @property
+    def key(self) -> str:
+        return self.code if self.members else self.indicator.key
+
+    @property
+    def name(self) -> str:
+        return self.fields["name"] if self.members else self.indicator.name
+
+
+# how a plan's indicators become tasks: one task each, or one per lead unit (职责归口、统筹推进:
+# the overlapping work given to one responsible unit and pushed together)
+TASK_GROUPINGS = {"indicator": gettext_lazy("每个合并指标一项任务"),
+                  "lead_unit": gettext_lazy("按牵头单位归并为一项任务（职责归口）")}
 
 
 TASK_FIELDS = ("name", "requirement", "due_date", "lead_unit")  # what the plan writes and then watches
@@ -143,80 +162,122 @@ def _made_text(fields: dict) -> dict:
     return out
 
 
-def task_preview(user, plan: JointPlan, programme) -> list[TaskPlan]:
-    """What ``make_tasks`` would do, indicator by indicator (nothing written); for those who may
-    make them."""
+def _group_fields(members: list[MergedIndicator], start: dt.date) -> dict:
+    """One task for a lead unit's indicators: each one's binding target in the requirement, the
+    earliest deadline."""
+    lead = members[0].lead_unit
+    campaigns = "、".join(dict.fromkeys(s.get("campaign", "") for m in members for s in m.sources
+                                       if s.get("campaign")))
+    lines = []
+    for i, ind in enumerate(members, 1):
+        demands = "；".join(f"{s.get('campaign', '')} {s.get('threshold', '')}".strip() for s in ind.sources)
+        lines.append(_("%(i)s. %(name)s：执行标准 %(binding)s（%(demands)s）") % {
+            "i": i, "name": ind.name, "binding": ind.binding or _("定性要求"), "demands": demands})
+        if ind.conflict:
+            lines.append(_("   待协调：%(conflict)s") % {"conflict": ind.conflict})
+    name = _("%(unit)s牵头的创建指标（%(n)s 项）") % {"unit": lead.short_name or lead.name, "n": len(members)}
+    return {"name": name[:300], "requirement": "\n".join(lines),
+            "due_date": min((m.deadline for m in members if m.deadline), default=start),
+            "lead_unit": lead, "category": (_("创建：%(names)s") % {"names": campaigns})[:50]}
+
+
+def task_preview(user, plan: JointPlan, programme, *, per: str = "indicator") -> list[TaskPlan]:
+    """What ``make_tasks`` would do, task by task (nothing written); for those who may make them."""
     require(user, Action.EDIT, MergedIndicator)
-    return _task_steps(plan, programme)
+    return _task_steps(plan, programme, per)
 
 
-def _task_steps(plan: JointPlan, programme) -> list[TaskPlan]:
+def _task_steps(plan: JointPlan, programme, per: str = "indicator") -> list[TaskPlan]:
+    if per not in TASK_GROUPINGS:
+        raise Refused([Problem(column="per", reason=f"{per}: " + _("任务的生成方式只能是 %(ways)s") % {
+            "ways": "、".join(TASK_GROUPINGS)})])
+    start = max(programme.start_date, min(timezone.localdate(), programme.end_date))
+    out, groups = [], {}
+    for ind in plan.indicators.select_related("lead_unit", "task").order_by("seq", "key"):
+        if ind.lead_unit_id is None:
+            out.append(TaskPlan(ind, "skip", _task_fields(ind, start), _("尚无牵头单位（待归口）")))
+        elif per == "lead_unit":
+            groups.setdefault(ind.lead_unit_id, []).append(ind)
+        else:
+            out.append(_task_step(programme, [ind], _task_code(ind), _task_fields(ind, start)))
+    made = [_task_step(programme, members, f"LC-G-{members[0].lead_unit.code}"[:40], _group_fields(members, start),
+                       grouped=True) for members in groups.values()]
+    return made + out  # the groups first, then the indicators still waiting for a lead unit
+
+
+def _task_step(programme, members: list[MergedIndicator], code: str, fields: dict, *,
+               grouped: bool = False) -> TaskPlan:
+    """Create, update or keep the task ``code`` for these indicators: people's edits since the plan
+    last wrote it are kept."""
     from chengzhen.ledger.models import Task
 
-    start = max(programme.start_date, min(timezone.localdate(), programme.end_date))
-    out = []
-    for ind in plan.indicators.select_related("lead_unit", "task").order_by("seq", "key"):
-        fields = _task_fields(ind, start)
-        if ind.lead_unit_id is None:
-            out.append(TaskPlan(ind, "skip", fields, _("尚无牵头单位（待归口）")))
-            continue
-        task = ind.task if ind.task_id and ind.task.programme_id == programme.pk else None
-        if task is None:
-            task = Task.objects.filter(programme=programme, code=_task_code(ind)).first()
-        if task is None:
-            out.append(TaskPlan(ind, "create", fields))
-            continue
-        now = _made_text({k: getattr(task, k) for k in TASK_FIELDS})
-        if ind.task_made and now != ind.task_made:
-            out.append(TaskPlan(ind, "keep", fields, _("任务已被人修改，不覆盖")))
-        elif now == _made_text(fields):
-            out.append(TaskPlan(ind, "keep", fields, _("无变化")))
-        else:
-            out.append(TaskPlan(ind, "update", fields))
-    return out
+    ind = members[0]
+    extra = {"members": members, "code": code} if grouped else {"code": code}
+    task = ind.task if not grouped and ind.task_id and ind.task.programme_id == programme.pk else None
+    if task is None:
+        task = Task.objects.filter(programme=programme, code=code).first()
+    if task is None:
+        return TaskPlan(ind, "create", fields, **extra)
+    extra["task"] = task
+    made = next((m.task_made for m in members if m.task_id == task.pk and m.task_made), {})
+    now = _made_text({k: getattr(task, k) for k in TASK_FIELDS})
+    if made and now != made:
+        return TaskPlan(ind, "keep", fields, _("任务已被人修改，不覆盖"), **extra)
+    if now == _made_text(fields):
+        return TaskPlan(ind, "keep", fields, _("无变化"), **extra)
+    return TaskPlan(ind, "update", fields, **extra)
 
 
 def _task_code(ind: MergedIndicator) -> str:
     return f"LC-{ind.key}"[:40]
 
 
-def make_tasks(user, plan: JointPlan, programme) -> list[TaskPlan]:
-    """Turn a plan's merged indicators into ledger tasks in ``programme`` (one per indicator,
-    lead and cooperating units, the binding target in the requirement, the earliest campaign
-    deadline), each linked to every campaign indicator it serves. Running it again creates the
-    new ones and updates only tasks nobody has changed since. One transaction."""
+def make_tasks(user, plan: JointPlan, programme, *, per: str = "indicator") -> list[TaskPlan]:
+    """Turn a plan's merged indicators into ledger tasks in ``programme`` — one per indicator, or
+    with ``per="lead_unit"`` one per lead unit holding all its indicators — with lead and
+    cooperating units, the binding target in the requirement, the earliest campaign deadline, each
+    task linked to every campaign indicator it serves. Running it again creates the new ones and
+    updates only tasks nobody has changed since. One transaction."""
     from chengzhen.ledger import services as ledger
     from chengzhen.ledger.models import Task
 
     require(user, Action.EDIT, MergedIndicator)
-    steps = _task_steps(plan, programme)
+    steps = _task_steps(plan, programme, per)
     start = max(programme.start_date, min(timezone.localdate(), programme.end_date))
     campaigns = {c.title: c for c in plan.campaigns.all()}
     with acting_for(user, "make_campaign_tasks"), transaction.atomic():
         seq = (Task.objects.filter(programme=programme).order_by("-seq").values_list("seq", flat=True).first()
                or 0)
         for step in steps:
-            ind = step.indicator
             if step.action in ("skip", "keep"):
                 continue
+            members = step.members or [step.indicator]
             fields = dict(step.fields)
             if step.action == "create":
                 seq += 1
-                task = ledger.create_task(user, programme, code=_task_code(ind), seq=seq,
+                task = ledger.create_task(user, programme, code=step.code, seq=seq,
                                           start_date=min(start, fields["due_date"]), **fields)
             else:
-                task = ind.task if ind.task_id else Task.objects.get(programme=programme, code=_task_code(ind))
+                task = Task.objects.get(pk=step.task.pk)
                 task = ledger.update_task(user, task, expected_version=task.version, **fields)
-            units = list(Unit.objects.filter(code__in=ind.cooperating).exclude(pk=task.lead_unit_id))
-            units.sort(key=lambda u: ind.cooperating.index(u.code))
+            cooperating = list(dict.fromkeys(c for m in members for c in m.cooperating))
+            units = list(Unit.objects.filter(code__in=cooperating).exclude(pk=task.lead_unit_id))
+            units.sort(key=lambda u: cooperating.index(u.code))
             task = ledger.set_cooperating_units(user, task, units, expected_version=task.version)
-            for s in ind.sources:
-                campaign = campaigns.get(s.get("campaign"))
-                if campaign is not None and s.get("node"):
-                    CampaignIndicatorTask.objects.get_or_create(task=task, campaign=campaign, node=s["node"])
-            ind.task = task
-            ind.task_made = _made_text(fields)
-            ind.save()
+            served = set()
+            for ind in members:
+                for s in ind.sources:
+                    campaign = campaigns.get(s.get("campaign"))
+                    if campaign is not None and s.get("node"):
+                        CampaignIndicatorTask.objects.get_or_create(task=task, campaign=campaign, node=s["node"])
+                        served.add((campaign.pk, s["node"]))
+                ind.task = task
+                ind.task_made = _made_text(fields)
+                ind.save()
+            # an indicator that left a group (its lead unit settled otherwise) no longer links here
+            for link in CampaignIndicatorTask.objects.filter(task=task):
+                if (link.campaign_id, link.node) not in served:
+                    link.delete()
     return steps
 
 

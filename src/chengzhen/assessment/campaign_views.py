@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -115,7 +116,8 @@ def plan_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "assessment/joint_plan.html", {
         "plan": plan, "campaigns": campaigns, "rows": shown, "total": len(rows), "show": only,
         "conflicts": sum(1 for r in rows if r.conflict or r.lead_question),
-        "may_edit": can(request.user, Action.EDIT, MergedIndicator), "units": units, "programmes": _task_programmes()})
+        "may_edit": can(request.user, Action.EDIT, MergedIndicator), "units": units, "programmes": _task_programmes(),
+        "groupings": services.TASK_GROUPINGS})
 
 
 def _task_programmes():
@@ -175,19 +177,26 @@ def plan_tasks(request: HttpRequest, code: str) -> HttpResponse:
     if programme is None:
         messages.error(request, _("请选择生成任务的工作计划"))
         return redirect("assessment:joint_plan", code=plan.code)
+    per = request.POST.get("per") or request.GET.get("per") or "indicator"
     if request.method == "POST":
         try:
-            steps = services.make_tasks(request.user, plan, programme)
+            steps = services.make_tasks(request.user, plan, programme, per=per)
         except (Refused, StaleEdit, PermissionDenied) as exc:
             show_refusal(request, exc)
-            return redirect(reverse("assessment:joint_tasks", args=[plan.code]) + f"?programme={programme.code}")
+            return redirect(reverse("assessment:joint_tasks", args=[plan.code])
+                            + "?" + urlencode({"programme": programme.code, "per": per}))
         made = sum(1 for s in steps if s.action == "create")
         changed = sum(1 for s in steps if s.action == "update")
         messages.success(request, _("已生成台账任务：新建 %(made)s 项，更新 %(changed)s 项，其余保持不变。") % {
             "made": made, "changed": changed})
         return redirect("assessment:joint_plan", code=plan.code)
-    steps = services.task_preview(request.user, plan, programme)
-    return render(request, "assessment/joint_tasks.html", {"plan": plan, "programme": programme, "steps": steps})
+    try:
+        steps = services.task_preview(request.user, plan, programme, per=per)
+    except Refused as exc:
+        show_refusal(request, exc)
+        return redirect("assessment:joint_plan", code=plan.code)
+    return render(request, "assessment/joint_tasks.html", {"plan": plan, "programme": programme, "steps": steps,
+                                                           "per": per, "groupings": services.TASK_GROUPINGS})
 
 
 @login_required

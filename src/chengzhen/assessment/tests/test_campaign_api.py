@@ -89,6 +89,17 @@ def test_a_plan_through_the_api(county, campaigns, api_as):  # noqa: F811
     second = sup.post("/api/joint-plans/LC-2026/tasks/", {"programme": target.code}, format="json").json()
     assert not [s for s in second if s["action"] == "create"]  # made again: nothing doubled
     assert Task.objects.filter(programme=target).count() == len(creates)
+    # per lead unit (职责归口): one task per unit in another programme; a wrong way is a 400 naming it
+    grouped = _programme(county, "LC2026G", "2026年创建工作台账（归口）")
+    for bad in (sup.get(f"/api/joint-plans/LC-2026/tasks/?programme={grouped.code}&per=x"),
+                sup.post("/api/joint-plans/LC-2026/tasks/", {"programme": grouped.code, "per": "x"}, format="json")):
+        assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["per"]
+    done = sup.post("/api/joint-plans/LC-2026/tasks/", {"programme": grouped.code, "per": "lead_unit"},
+                    format="json").json()
+    groups = [s for s in done if s["members"]]
+    assert groups and all(s["key"].startswith("LC-G-") for s in groups)
+    assert Task.objects.filter(programme=grouped).count() == len(groups)
+    assert "green_coverage_rate" in next(s["members"] for s in groups if s["lead_unit"] == other.code)
 
 
 def test_proposals_are_decided_through_the_api(county, campaigns, api_as):  # noqa: F811

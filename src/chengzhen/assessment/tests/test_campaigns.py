@@ -206,6 +206,57 @@ def test_tasks_go_into_the_ledger_and_people_s_edits_are_kept(county, campaigns)
         services.make_tasks(county.users["editor_a"], plan, target)
 
 
+def test_tasks_per_lead_unit_hold_each_unit_s_indicators(county, campaigns):
+    """职责归口、统筹推进: one task per lead unit, its requirement listing every indicator's binding
+    target, linked to every campaign indicator of them; a settlement moves an indicator (and its
+    links) to its new unit's task; people's edits are kept; a wrong way is refused."""
+    from chengzhen.ledger import services as ledger
+    from chengzhen.ledger.models import Task
+
+    sup = county.users["supervisor"]
+    plan = services.run_plan(sup, code="LC-2026", name="合并", campaign_codes=list(campaigns), subject_code="411300",
+                             year=2026)
+    target = _programme(county, "LC2026", "2026年创建工作台账")
+    led = plan.indicators.exclude(lead_unit=None).select_related("lead_unit")
+    units = {i.lead_unit for i in led}
+    steps = services.task_preview(sup, plan, target, per="lead_unit")
+    groups = [s for s in steps if s.members]
+    assert len(groups) == len(units) > 1 and {s.action for s in groups} == {"create"}
+    assert sum(len(s.members) for s in groups) == led.count()
+    services.make_tasks(sup, plan, target, per="lead_unit")
+    assert Task.objects.filter(programme=target).count() == len(units)
+    green = plan.indicators.get(key="green_coverage_rate")
+    task = Task.objects.get(programme=target, code=f"LC-G-{green.lead_unit.code}")
+    members = [i for i in led if i.lead_unit_id == green.lead_unit_id]
+    assert task.lead_unit == green.lead_unit and f"（{len(members)} 项）" in task.name
+    for ind in members:
+        assert f"{ind.name}：执行标准 {ind.binding or '定性要求'}" in task.requirement
+    assert task.due_date == min(i.deadline for i in members if i.deadline)
+    served = set(CampaignIndicatorTask.objects.filter(task=task).values_list("campaign__title", "node"))
+    assert served == {(s["campaign"], s["node"]) for i in members for s in i.sources}
+    assert set(task.cooperations.values_list("unit__code", flat=True)) == (
+        {c for i in members for c in i.cooperating} - {task.lead_unit.code})
+    # green settled to another unit: it moves to that unit's task, with its links
+    other = next(u for u in units if u != green.lead_unit)
+    services.settle_lead(sup, green, lead_unit=other, cooperating=[], expected_version=green.version)
+    services.make_tasks(sup, plan, target, per="lead_unit")
+    moved = Task.objects.get(programme=target, code=f"LC-G-{other.code}")
+    assert "建成区绿化覆盖率：执行标准" in moved.requirement and "建成区绿化覆盖率" not in Task.objects.get(
+        pk=task.pk).requirement
+    green_nodes = {(s["campaign"], s["node"]) for s in green.sources}
+    assert green_nodes <= set(CampaignIndicatorTask.objects.filter(task=moved).values_list("campaign__title", "node"))
+    assert not green_nodes & set(CampaignIndicatorTask.objects.filter(task=task).values_list("campaign__title", "node"))
+    # a person edits a group's task: it is kept from then on
+    task = Task.objects.get(pk=moved.pk)
+    ledger.update_task(sup, task, expected_version=task.version, name="园林绿化指标（统筹）")
+    again = {s.key: s for s in services.task_preview(sup, plan, target, per="lead_unit")}
+    assert again[moved.code].action == "keep" and "修改" in again[moved.code].reason
+    services.make_tasks(sup, plan, target, per="lead_unit")
+    assert Task.objects.get(pk=moved.pk).name == "园林绿化指标（统筹）"
+    with pytest.raises(Refused, match="per"):
+        services.task_preview(sup, plan, target, per="category")
+
+
 def test_one_value_fans_out_to_the_other_campaigns_round(county, campaigns):
     sup = county.users["supervisor"]
     gov = county.units["gov"]
@@ -246,6 +297,12 @@ def test_the_command_binds_plans_and_makes_tasks(county, campaigns):
     out = io.StringIO()
     call_command("joint", "tasks", "LC-2026", "--programme", "LC2026", "--preview", "--as", "supervisor", stdout=out)
     assert "预览：新建 " in out.getvalue()
+    out = io.StringIO()
+    call_command("joint", "tasks", "LC-2026", "--programme", "LC2026", "--per", "lead_unit", "--as", "supervisor",
+                 stdout=out)
+    made = [line.split("\t") for line in out.getvalue().splitlines() if line.startswith("新建\t")]
+    assert made and all(code.startswith("LC-G-") for _a, code, *_r in made)
+    assert Programme.objects.get(code="LC2026").tasks.count() == len(made)
     with pytest.raises(Exception, match="已拒绝"):
         call_command("joint", "plan", "LC-2027", "--name", "x", "--campaigns", "NOPE", "--as", "supervisor",
                      stdout=io.StringIO(), stderr=io.StringIO())

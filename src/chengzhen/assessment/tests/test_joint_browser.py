@@ -51,3 +51,16 @@ def test_the_supervisor_merges_settles_and_makes_tasks(phone, county, campaigns)
     _submit(phone, "#make-tasks button[type=submit]")
     assert "已生成台账任务" in phone.inner_text(".messages")
     assert Task.objects.filter(programme=target, code=f"LC-{key}"[:40], lead_unit__short_name="县住建局").exists()
+    # the same list as one task per lead unit (职责归口) in another programme
+    grouped = _programme(county, "LC2026G", "2026年创建工作台账（归口）")
+    phone.goto(phone.base + "/assessment/joint/LC-2026/")
+    phone.select_option("#tasks-form select[name=programme]", "LC2026G")
+    phone.select_option("#tasks-form select[name=per]", "lead_unit")
+    _submit(phone, "#tasks-form button[type=submit]")
+    rows = phone.locator("#preview tr[data-action=create]")
+    groups = rows.count()
+    assert groups >= 2 and rows.first.locator(".members li").count() >= 1
+    assert no_sideways_scroll(phone)
+    _submit(phone, "#make-tasks button[type=submit]")
+    assert "已生成台账任务" in phone.inner_text(".messages")
+    assert Task.objects.filter(programme=grouped, code__startswith="LC-G-").count() == groups

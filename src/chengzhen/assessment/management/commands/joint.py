@@ -49,6 +49,8 @@ class Command(NounCommand):
         tk.add_argument("plan", metavar="PLAN")
         tk.add_argument("--programme", required=True, metavar="CODE", help="生成任务的工作计划")
         tk.add_argument("--preview", action="store_true")
+        tk.add_argument("--per", choices=list(campaign_services.TASK_GROUPINGS), default="indicator",
+                        help="indicator：每个合并指标一项任务（默认）；lead_unit：同一牵头单位的指标归并为一项任务（职责归口）")
         self.add_as(tk)
 
     def verb_merge(self, user=None, **options) -> None:
@@ -117,11 +119,12 @@ class Command(NounCommand):
         programme = Programme.objects.filter(code=options["programme"]).first()
         if programme is None:
             raise Refused([Problem(column="--programme", reason=f"没有代码为 {options['programme']} 的工作计划")])
-        steps = (campaign_services.task_preview(user, plan, programme) if options["preview"]
-                 else campaign_services.make_tasks(user, plan, programme))
+        per = options["per"]
+        steps = (campaign_services.task_preview(user, plan, programme, per=per) if options["preview"]
+                 else campaign_services.make_tasks(user, plan, programme, per=per))
         names = {"create": "新建", "update": "更新", "keep": "保持", "skip": "跳过"}
         for step in steps:
-            self.stdout.write(f"{names[step.action]}\t{step.indicator.key}\t{step.indicator.name}\t{step.reason}")
+            self.stdout.write(f"{names[step.action]}\t{step.key}\t{step.name}\t{step.reason}")
         counts = {k: sum(1 for s in steps if s.action == k) for k in names}
         verb = "预览" if options["preview"] else "已生成"
         self.stdout.write(f"{verb}：新建 {counts['create']}，更新 {counts['update']}，保持 {counts['keep']}，"
