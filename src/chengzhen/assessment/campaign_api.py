@@ -112,6 +112,13 @@ class TaskStepSerializer(serializers.Serializer):
     requirement = serializers.CharField()
 
 
+class PlanChangeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    action = serializers.CharField(help_text="new 新增、changed 变化、same 不变、removed 移除、kept 不再合并但任务保留")
+    changes = serializers.ListField(child=serializers.CharField(), help_text="每项变化：字段：原值 → 新值")
+
+
 class MakeTasksSerializer(serializers.Serializer):
     programme = serializers.CharField(max_length=40, help_text="生成任务的工作计划代码")
     per = serializers.ChoiceField(choices=list(services.TASK_GROUPINGS.items()), default="indicator",
@@ -203,15 +210,19 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED, headers={"ETag": etag(plan.version)})
 
+    @extend_schema(responses=PlanChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="rerun", pagination_class=None)
+    def rerun_preview(self, request, code=None):
+        """What merging the plan again would change, indicator by indicator (nothing written)."""
+        plan = self.get_object()
+        return Response(PlanChangeSerializer(services.rerun_preview(request.user, plan), many=True).data)
+
     @extend_schema(request=None, responses={200: PlanSerializer})
-    @action(detail=True, methods=["post"])
+    @rerun_preview.mapping.post
     def rerun(self, request, code=None):
         """Merge the plan again with its campaigns, subject and rule (settled lead units kept)."""
         plan = self.get_object()
-        plan = services.run_plan(request.user, code=plan.code, name=plan.name,
-                                 campaign_codes=[c.programme.code for c in plan.campaigns.select_related("programme")],
-                                 subject_code=plan.subject.code if plan.subject_id else None, year=plan.year,
-                                 lead_rule=plan.lead_rule)
+        plan = services.rerun_plan(request.user, plan)
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(PlanSerializer(plan).data, headers={"ETag": etag(plan.version)})
 

@@ -448,23 +448,8 @@ def run_plan(user, *, code: str, name: str, campaign_codes: list[str], subject_c
         existing = {ind.key: ind for ind in MergedIndicator.objects.select_for_update().filter(plan=plan)}
         seen = set()
         for seq, row in enumerate(merged.rows, start=1):
-            binding, binding_sources = _binding_text(row)
             ind = existing.get(row.key) or MergedIndicator(plan=plan, key=row.key)
-            ind.seq, ind.name, ind.unit, ind.direction = seq, row.name[:200], row.unit[:30], row.direction[:10]
-            ind.binding, ind.sources = binding[:200], _source_rows(row, binding_sources)
-            ind.conflict = "；".join(c.text for c in row.conflicts if c.kind != "departments")
-            ind.proposed_lead = row.lead[:100]
-            if ind.settled_at is None:  # what a supervisor settled stays settled
-                lead = _unit_named(row.lead)
-                ind.lead_unit = lead
-                ind.cooperating = [u.code for u in (_unit_named(n) for n in row.cooperating)
-                                   if u is not None and u != lead]
-                questions = [c.text for c in row.conflicts if c.kind == "departments"]
-                if row.lead and lead is None:
-                    questions.append(_("部门“%(name)s”不在单位目录中") % {"name": row.lead})
-                ind.lead_question = "；".join(questions)
-            dates = [deadlines[c] for c in row.campaigns if deadlines.get(c)]
-            ind.deadline = min(dates) if dates else None
+            _apply_row(ind, seq, row, deadlines)
             ind.save()
             seen.add(row.key)
             for p in row.proposals:
@@ -484,6 +469,99 @@ def run_plan(user, *, code: str, name: str, campaign_codes: list[str], subject_c
                 ind.conflict = _("不再出现在合并结果中（任务保留）")
                 ind.save()
     return plan
+
+
+def _plan_settings(plan: JointPlan) -> dict:
+    return {"campaign_codes": [c.programme.code for c in plan.campaigns.select_related("programme")],
+            "subject_code": plan.subject.code if plan.subject_id else None, "year": plan.year,
+            "lead_rule": plan.lead_rule}
+
+
+def rerun_plan(user, plan: JointPlan) -> JointPlan:
+    """Merge a plan again with its own campaigns, subject and rule (重新合并)."""
+    return run_plan(user, code=plan.code, name=plan.name, **_plan_settings(plan))
+
+
+def _apply_row(ind: MergedIndicator, seq: int, row, deadlines: dict) -> None:
+    """An indicator's fields from its merged row; a lead unit a supervisor settled stays."""
+    binding, binding_sources = _binding_text(row)
+    ind.seq, ind.name, ind.unit, ind.direction = seq, row.name[:200], row.unit[:30], row.direction[:10]
+    ind.binding, ind.sources = binding[:200], _source_rows(row, binding_sources)
+    ind.conflict = "；".join(c.text for c in row.conflicts if c.kind != "departments")
+    ind.proposed_lead = row.lead[:100]
+    if ind.settled_at is None:  # what a supervisor settled stays settled
+        lead = _unit_named(row.lead)
+        ind.lead_unit = lead
+        ind.cooperating = [u.code for u in (_unit_named(n) for n in row.cooperating) if u is not None and u != lead]
+        questions = [c.text for c in row.conflicts if c.kind == "departments"]
+        if row.lead and lead is None:
+            questions.append(_("部门“%(name)s”不在单位目录中") % {"name": row.lead})
+        ind.lead_question = "；".join(questions)
+    dates = [deadlines[c] for c in row.campaigns if deadlines.get(c)]
+    ind.deadline = min(dates) if dates else None
+
+
+@dataclass
+class PlanChange:
+    """What merging a plan again would do to one merged indicator: new (新增), changed (变化: each
+    change said), same (不变), removed (移除) or kept (its task stays: 保留)."""
+
+    key: str
+    name: str
+    action: str  # new / changed / same / removed / kept
+    changes: list[str]
+
+
+def rerun_preview(user, plan: JointPlan) -> list[PlanChange]:
+    """What ``run_plan`` would do to this plan with its campaigns, subject and rule as they are now
+    (frameworks, targets, confirmed matches and units may have changed since): nothing written."""
+    require(user, Action.EDIT, JointPlan)
+    settings = _plan_settings(plan)
+    _chosen, parts, merged = merge_plan(settings.pop("campaign_codes"), **settings)
+    deadlines = {p.label: p.deadline for p in parts}
+    existing = {ind.key: ind for ind in plan.indicators.select_related("lead_unit")}
+    units = {u.code: u for u in Unit.objects.all()}
+
+    def lead_text(ind: MergedIndicator) -> str:
+        u = ind.lead_unit
+        return (u.short_name or u.name) if u else "—"
+
+    def cooperating_text(codes: list[str]) -> str:
+        return "、".join(units[c].short_name or units[c].name for c in codes if c in units) or "—"
+
+    out = []
+    for seq, row in enumerate(merged.rows, start=1):
+        before = existing.get(row.key)
+        after = MergedIndicator(plan=plan, key=row.key)
+        if before is not None:
+            after.settled_at, after.lead_unit, after.cooperating = (before.settled_at, before.lead_unit,
+                                                                    before.cooperating)
+        _apply_row(after, seq, row, deadlines)
+        if before is None:
+            out.append(PlanChange(row.key, after.name, "new", [
+                _("执行标准 %(b)s，牵头 %(lead)s") % {"b": after.binding or _("定性要求"), "lead": lead_text(after)}]))
+            continue
+        changes = []
+        for label, old, new in (
+                (_("执行标准"), before.binding, after.binding),
+                (_("各创建要求"), _demands(before), _demands(after)),
+                (_("完成时限"), before.deadline, after.deadline),
+                (_("牵头单位"), lead_text(before), lead_text(after)),
+                (_("配合单位"), cooperating_text(before.cooperating), cooperating_text(after.cooperating)),
+                (_("冲突"), before.conflict or "—", after.conflict or "—")):
+            if old != new:
+                changes.append(f"{label}：{old or '—'} → {new or '—'}")
+        out.append(PlanChange(row.key, after.name, "changed" if changes else "same", changes))
+    seen = {c.key for c in out}
+    for key, ind in existing.items():
+        if key not in seen:
+            out.append(PlanChange(key, ind.name, "kept" if ind.task_id else "removed",
+                                  [_("不再出现在合并结果中（任务保留）")] if ind.task_id else []))
+    return out
+
+
+def _demands(ind: MergedIndicator) -> str:
+    return "；".join(f"{s.get('campaign', '')} {s.get('threshold', '')}".strip() for s in ind.sources)
 
 
 def write_plan_xlsx(plan: JointPlan, path) -> Path:

@@ -127,14 +127,20 @@ def _task_programmes():
 
 
 @login_required
-@require_POST
 def plan_rerun(request: HttpRequest, code: str) -> HttpResponse:
+    """GET: what merging again would change, indicator by indicator; POST: merge again."""
     plan = _plan(request, code)
+    if request.method != "POST":
+        try:
+            changes = services.rerun_preview(request.user, plan)
+        except Refused as exc:
+            show_refusal(request, exc)
+            return redirect("assessment:joint_plan", code=plan.code)
+        counts = {k: sum(1 for c in changes if c.action == k) for k in ("new", "changed", "same", "removed", "kept")}
+        return render(request, "assessment/joint_rerun.html", {
+            "plan": plan, "changes": [c for c in changes if c.action != "same"], "counts": counts})
     try:
-        plan = services.run_plan(request.user, code=plan.code, name=plan.name,
-                                 campaign_codes=[c.programme.code for c in plan.campaigns.select_related("programme")],
-                                 subject_code=plan.subject.code if plan.subject_id else None, year=plan.year,
-                                 lead_rule=plan.lead_rule)
+        plan = services.rerun_plan(request.user, plan)
     except (Refused, PermissionDenied) as exc:
         show_refusal(request, exc)
     else:

@@ -67,6 +67,9 @@ def test_a_plan_through_the_api(county, campaigns, api_as):  # noqa: F811
     assert settled.status_code == 200, settled.json()
     assert settled.json()["lead_unit"] == other.code and settled.json()["cooperating"] == [lead.code]
     assert settled["ETag"] == f'"{settled.json()["version"]}"'
+    preview = sup.get("/api/joint-plans/LC-2026/rerun/")
+    assert preview.status_code == 200 and {c["action"] for c in preview.json()} == {"same"}
+    assert town.get("/api/joint-plans/LC-2026/rerun/").status_code == 403
     assert sup.post("/api/joint-plans/LC-2026/rerun/").status_code == 200
     again = sup.get(f"/api/merged-indicators/{green['id']}/").json()
     assert again["lead_unit"] == other.code and again["settled_by"] == county.users["supervisor"].username

@@ -10,6 +10,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from openpyxl import load_workbook
 
@@ -111,6 +112,9 @@ def test_a_plan_merges_the_campaigns_for_the_county(client, county, campaigns):
     with pytest.raises(StaleEdit):
         services.settle_lead(county.users["supervisor"], green, lead_unit=other, cooperating=[],
                              expected_version=green.version)
+    page = client.get("/assessment/joint/LC-2026/rerun/")  # the preview: nothing changed in the merge itself
+    text = page.content.decode()
+    assert page.status_code == 200 and "重新合并（预览）" in text and 'id="no-changes"' in text
     client.post("/assessment/joint/LC-2026/rerun/")
     green = MergedIndicator.objects.get(plan=plan, key="green_coverage_rate")
     assert green.lead_unit == other and green.cooperating == [Unit.objects.get(short_name="市园林局").code]
@@ -167,7 +171,22 @@ def test_proposals_are_confirmed_and_extend_the_dictionary(county, campaigns):
     match.refresh_from_db()
     assert match.decided_by == sup and match.decided_at is not None
     assert (match.indicator_name, match.indicator_unit, match.measure) in services.confirmed_matches()
-    services.run_plan(sup, code="LC-2026", name="合并", campaign_codes=codes, subject_code="411300", year=2026)
+    # merging again, previewed: the leaf leaves its own row for the measure, whose binding rises; nothing written
+    before = list(plan.indicators.values_list("key", "binding", "version"))
+    changes = {c.key: c for c in services.rerun_preview(sup, plan)}
+    assert changes["SJST:A1"].action == "removed"
+    assert changes["green_coverage_rate"].action == "changed"
+    assert any(line.startswith("执行标准：") and line.endswith("→ ≥ 41%")
+               for line in changes["green_coverage_rate"].changes)
+    assert {c.action for k, c in changes.items() if k not in ("SJST:A1", "green_coverage_rate")} <= {"same", "changed"}
+    out = io.StringIO()
+    call_command("joint", "rerun", "LC-2026", "--preview", "--as", "supervisor", stdout=out)
+    assert "移除\tSJST:A1\t" in out.getvalue() and "预览：新增 0，变化 " in out.getvalue()
+    assert list(plan.indicators.values_list("key", "binding", "version")) == before
+    with pytest.raises(PermissionDenied):
+        services.rerun_preview(county.users["editor_a"], plan)
+    call_command("joint", "rerun", "LC-2026", "--as", "supervisor", stdout=io.StringIO())
+    assert {c.action for c in services.rerun_preview(sup, plan)} == {"same"}  # merged: nothing left to change
     merged = plan.indicators.get(key="green_coverage_rate")
     assert any(s["framework"] == "SJST" and s["node"] == "A1" for s in merged.sources)
     assert merged.binding == "≥ 41%"  # the provincial 41% is now the strictest

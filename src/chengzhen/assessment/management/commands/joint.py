@@ -14,7 +14,8 @@ from ...joint_workbook import write_merged_xlsx
 class Command(NounCommand):
     help = ("六城联创（joint）：merge --frameworks CODE,CODE… [--subject CODE --year YYYY] -o FILE.xlsx "
             "把多个创建的测评体系合并为一张指标表（就高不就低），写出合并矩阵和门槛明细；campaign 把工作计划绑定到"
-            "测评体系；plan 合并并保存清单；matches 确认或否定匹配；tasks 由清单生成台账任务。")
+            "测评体系；plan 合并并保存清单；rerun 重新合并（--preview 预览变化）；matches 确认或否定匹配；"
+            "tasks 由清单生成台账任务。")
     noun = "joint"
 
     def add_verbs(self, sub) -> None:
@@ -41,6 +42,10 @@ class Command(NounCommand):
         pl.add_argument("--year", type=int, metavar="YYYY")
         pl.add_argument("--precedence", metavar="部门,部门…")
         self.add_as(pl)
+        rr = sub.add_parser("rerun", help="按清单原有的创建活动、对象和规则重新合并（--preview 只列出变化）")
+        rr.add_argument("plan", metavar="PLAN")
+        rr.add_argument("--preview", action="store_true")
+        self.add_as(rr)
         mt = sub.add_parser("matches", help="列出待确认的指标匹配；--confirm ID / --reject ID 处理一项")
         mt.add_argument("--confirm", type=int, metavar="ID")
         mt.add_argument("--reject", type=int, metavar="ID")
@@ -93,6 +98,24 @@ class Command(NounCommand):
         rows = list(plan.indicators.all())
         self.stdout.write(f"已合并 {plan.code}：合并指标 {len(rows)} 项，冲突 {sum(1 for r in rows if r.conflict)} 项，"
                           f"待确定牵头单位 {sum(1 for r in rows if r.lead_unit_id is None)} 项")
+
+    def verb_rerun(self, user=None, **options) -> None:
+        from ...models import JointPlan
+
+        plan = JointPlan.objects.filter(code=options["plan"]).first()
+        if plan is None:
+            raise Refused([Problem(column="PLAN", reason=f"没有联创合并清单 {options['plan']}")])
+        if not options["preview"]:
+            plan = campaign_services.rerun_plan(user, plan)
+            self.stdout.write(f"已重新合并 {plan.code}：合并指标 {plan.indicators.count()} 项")
+            return
+        names = {"new": "新增", "changed": "变化", "same": "不变", "removed": "移除", "kept": "保留"}
+        changes = campaign_services.rerun_preview(user, plan)
+        for c in changes:
+            if c.action != "same":
+                self.stdout.write(f"{names[c.action]}\t{c.key}\t{c.name}\t{'；'.join(c.changes)}")
+        counts = {k: sum(1 for c in changes if c.action == k) for k in names}
+        self.stdout.write("预览：" + "，".join(f"{names[k]} {n}" for k, n in counts.items()))
 
     def verb_matches(self, user=None, **options) -> None:
         from ...models import MatchStatus, MeasureMatch
