@@ -24,6 +24,7 @@ DATA = Path(__file__).parent / "data"
 FROZEN = DATA / "match_pairs.csv"
 DEV = DATA / "match_pairs_dev.csv"
 DEV2 = DATA / "match_pairs_dev2.csv"
+DEV3 = DATA / "match_pairs_dev3.csv"
 # The frozen evaluation set. Never edit it to meet the goal: a change here is a new set, and the
 # figures reported for the old one no longer apply.
 FROZEN_SHA256 = "3c5886a08240569a5f1508955aa15227a22bdcbbddf3287e2d60c16bed6ba7ca"
@@ -191,6 +192,33 @@ def test_a_qualifier_that_only_localises_or_wraps_is_compared_by_containment():
 
 
 @pytest.mark.parametrize(
+    ("a", "ua", "b", "ub", "same"),
+    [
+        ("公交站点五百米覆盖率", "%", "公交站点500米覆盖率", "%", True),  # Chinese numbers with 百
+        ("每万人口全科医生数", "人/万人", "每万居民拥有全科医生数", "名/万人", True),  # 名 counts persons
+        ("每千名老年人拥有养老床位数", "张/千名老年人", "千名老人养老床位数", "张/千名老人", True),
+        ("公共厕所设置密度", "座/平方公里", "每平方公里公厕数", "座/平方公里", True),  # a density per area
+        ("人口密度", "人/平方公里", "人口", "万人", False),  # only a density in a unit per area is a count
+        ("年接待游客人次", "万人次", "年游客接待量", "万人次", True),  # word order, measure heads
+        ("城镇新建建筑中绿色建筑面积占比", "%", "城镇新建绿色建筑比例", "%", True),
+        ("生活垃圾焚烧处理能力占比", "%", "生活垃圾焚烧处理量占比", "%", False),  # 量 is not dropped in a share
+        ("按户籍人口计算的城镇化率", "%", "户籍人口城镇化率", "%", True),
+        ("城镇化率（常住人口口径）", "%", "常住人口城镇化率", "%", True),
+        ("城镇化率（常住人口口径）", "%", "户籍人口城镇化率", "%", False),
+        ("建成区达到海绵城市建设要求的面积比例", "%", "海绵城市建设达标面积比例", "%", True),
+        ("空气质量达到二级标准的天数占全年比例", "%", "环境空气质量优良天数比例", "%", True),
+        ("地表水达到或好于Ⅲ类水体比例", "%", "地表水优良水体比例", "%", True),
+        ("地表水达到或好于Ⅲ类水体比例", "%", "地表水达到或好于Ⅱ类水体比例", "%", False),
+        ("重大项目年度计划投资完成率", "%", "重大项目年度投资完成率", "%", True),
+        ("城镇居民人均住房建筑面积", "平方米/人", "人均住房建筑面积", "平方米/人", False),  # 城镇居民 still narrows
+    ],
+)
+def test_general_rules_from_the_development_sets(a, ua, b, ub, same):
+    m = similarity(a, ua, "higher", b, ub, "higher")
+    assert (m.score >= DEFAULT_THRESHOLD) is same, m
+
+
+@pytest.mark.parametrize(
     ("a", "b", "unit", "why"),
     [
         ("农村生活垃圾分类收集处理覆盖率", "生活垃圾分类收集处理覆盖率", "%", "“农村”改变了所计的对象或量"),
@@ -222,7 +250,7 @@ def test_frozen_set_is_unchanged_and_as_specified():
     for a, b in [("人均住房建筑面积", "人均居住用地面积"), ("公交站点500米覆盖率", "公交线网密度"),
                  ("绿色建筑占比", "装配式建筑占比")]:
         assert any({r["a"], r["b"]} == {a, b} and r["hard"] == "1" for r in rows)
-    for path in (DEV, DEV2):
+    for path in (DEV, DEV2, DEV3):
         dev = {frozenset([(r["a"], r["a_unit"]), (r["b"], r["b_unit"])]) for r in _rows(path)}
         assert not pairs & dev, path.name
 
@@ -231,28 +259,31 @@ def test_matcher_on_the_frozen_set_against_the_goal():
     """The goal is precision ≥ 0.95 and recall ≥ 0.80 at the default threshold, the dictionary
     switched off (``bench/joint_matcher.py`` prints the same figures with the counts).
 
-    The recall goal is NOT met. The frozen set has been evaluated four times in all, never looked
-    at pair by pair: by the first helper at 0.85 (precision 1.00, recall 0.60); after the rules were
-    improved on the first development set (1.00, 0.7355: 114 of 155 same-measure pairs); and twice
-    after they were generalised on a second development set written apart by a helper that never
-    saw the matcher, the threshold chosen on both development sets — before and after one more rule
-    (joined objects), both times precision 0.98, recall 0.7806 (121 of 155, 2 wrong matches) — 3
-    pairs short of the goal. The recall bar below is that figure rounded down, a guard
-    against regressions, not the goal; raise it to 0.8 when the goal is met.
+    The recall goal is NOT met. The frozen set has been evaluated five times in all, never looked at
+    pair by pair: by the first helper at 0.85 (precision 1.00, recall 0.60); after the rules were
+    improved on the first development set (1.00, 0.7355: 114 of 155 same-measure pairs); twice after
+    they were generalised on a second development set written apart by a helper that never saw the
+    matcher (0.98, 0.7806: 121 of 155); and once after they were generalised again on a third one,
+    written apart the same way, the threshold chosen by the rule on the three development sets
+    (0.98, 0.7935: 123 of 155, 2 wrong matches) — 1 pair short of the goal. The recall bar below is
+    that figure rounded down, a guard against regressions, not the goal; raise it to 0.8 when the
+    goal is met.
     """
     result = evaluate(FROZEN)
     assert result.precision >= 0.95, result
-    assert result.recall >= 0.78, result
+    assert result.recall >= 0.79, result
 
 
 def test_matcher_on_the_development_sets():
     """The sets the rules were improved and the threshold chosen on, kept apart from the frozen set
     — optimistic, since the rules were written while looking at them; the frozen set's figure is
-    the honest one. The first (315 pairs): precision 0.99, recall 0.99. The second (416 pairs after
-    the 70 it shared with the frozen set were dropped unseen), written by a helper from the domain's
-    frameworks without seeing the matcher: at first precision 0.97, recall 0.51 — which showed the
-    rules did not generalise — now 0.99 and 0.78."""
-    for path, recall in ((DEV, 0.95), (DEV2, 0.75)):
+    the honest one. The first (315 pairs): precision 0.99, recall 0.99. The second and the third
+    were written by helpers from the domain's frameworks without seeing the matcher, and the pairs
+    they shared with the other sets were dropped unseen. The second (416 pairs): at first precision
+    0.97, recall 0.51 — which showed the rules did not generalise — now 0.99 and 0.89. The third
+    (356 pairs): at first 0.98 and 0.40 (0.43 with the rules the second set had shown), now 0.99 and
+    0.62 — names from the wider field (health, transport, safety) are still mostly missed."""
+    for path, recall in ((DEV, 0.95), (DEV2, 0.85), (DEV3, 0.6)):
         rows = _rows(path)
         assert len(rows) >= 300 and sum(r["hard"] == "1" for r in rows) / len(rows) >= 0.30
         result = evaluate(path)
@@ -260,9 +291,15 @@ def test_matcher_on_the_development_sets():
 
 
 def test_default_threshold_is_the_rule_applied_to_the_development_sets():
-    """The rule: of the thresholds 0.50, 0.55 … 0.95, those with precision ≥ 0.97 on the two
-    development sets together; of them the one with the highest F1; of a tie the lowest."""
-    rows = _rows(DEV) + _rows(DEV2)
-    scored = [(t / 100, matching.evaluate(rows, t / 100)) for t in range(50, 100, 5)]
-    eligible = [(round(e.f1, 4), -t) for t, e in scored if e.precision >= 0.97]
+    """The rule: of the thresholds 0.50, 0.55 … 0.95, those with precision ≥ 0.97 on each of the
+    three development sets and on all of them together; of them the one with the highest F1 on all
+    together; of a tie the lowest. (Pooled alone, 0.75 would pass at 0.971 — with 0.960 on the
+    second set: a wrong merge costs more than a missed one, so each set must pass.)"""
+    sets = [_rows(DEV), _rows(DEV2), _rows(DEV3)]
+    rows = [r for rs in sets for r in rs]
+    eligible = []
+    for t in (t / 100 for t in range(50, 100, 5)):
+        pooled = matching.evaluate(rows, t)
+        if pooled.precision >= 0.97 and all(matching.evaluate(rs, t).precision >= 0.97 for rs in sets):
+            eligible.append((round(pooled.f1, 4), -t))
     assert -max(eligible)[1] == DEFAULT_THRESHOLD
