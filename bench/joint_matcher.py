@@ -53,6 +53,8 @@ def measure() -> dict:
     names = [(r[k], r[k + "_unit"], r[k + "_direction"]) for r in rows for k in "ab"]
     names = (names * (INDICATORS // len(names) + 1))[:INDICATORS]
     matching._analyse.cache_clear()
+    matching._analyse_in.cache_clear()
+    matching._unit_words.cache_clear()
     start = time.perf_counter()
     proposals = sum(len(matching.propose(n, u, d, dictionary.measures.values())) for n, u, d in names)
     proposed = time.perf_counter() - start

@@ -566,6 +566,12 @@ def _as_plain_rate(an: _Analysed) -> _Analysed:
 _PER_AREA_UNIT = re.compile(r"/(?:平方公里|平方千米|km²|km2|公顷|hm²)$")
 
 
+@functools.lru_cache(maxsize=65536)
+def _analyse_in(name: str, unit: str) -> _Analysed:
+    """A name as compared, with what its unit says read into it."""
+    return _density_as_count(_analyse(name), unit)
+
+
 def _density_as_count(an: _Analysed, unit: str) -> _Analysed:
     """What the unit says about the name: a 密度 in a unit per area (座/平方公里) is the count the unit
     says (公厕设置密度 = 每平方公里公厕数); a score (得分、成绩) in 分 and a name without a head in 分 are
@@ -672,6 +678,7 @@ def _units_ok(a: str, b: str) -> bool:
     return units_compatible(a, b)
 
 
+@functools.lru_cache(maxsize=4096)
 def _unit_words(a: str, b: str) -> str:
     ua, ub = (unit_table.unit(x).code or "无单位" if unit_table.known(x) else x for x in (a, b))  # ％ is %
     if ua == ub:
@@ -691,7 +698,7 @@ def similarity(a_name: str, a_unit: str, a_direction: str, b_name: str, b_unit: 
     if not directions_compatible(a_direction, b_direction):
         da, db = _DIRECTION_WORDS.get(a_direction, a_direction), _DIRECTION_WORDS.get(b_direction, b_direction)
         return Match(0.0, False, evidence=(f"方向不相容：{da} 与 {db}，不提议",))
-    a, b = _analyse(a_name), _analyse(b_name)
+    a, b = _analyse_in(a_name, ua), _analyse_in(b_name, ub)
     if a.core and not _has_whole(b):
         a = _as_plain_rate(a)
     elif b.core and not _has_whole(a):
@@ -699,7 +706,6 @@ def similarity(a_name: str, a_unit: str, a_direction: str, b_name: str, b_unit: 
     if a.numbers != b.numbers:
         na, nb = "、".join(a.numbers) or "无", "、".join(b.numbers) or "无"
         return Match(0.0, False, evidence=(f"名称中的数字不同：{na} 与 {nb}，不提议",))
-    a, b = _density_as_count(a, ua), _density_as_count(b, ub)
     if a.kind != b.kind:
         ka, kb = a.head or "（未写明）", b.head or "（未写明）"
         return Match(0.0, False, evidence=(f"量的类别不同：“{ka}”与“{kb}”，不提议",))
@@ -771,12 +777,12 @@ def propose(name: str, unit: str, direction: str, candidates: Iterable[Measure],
     scoring at least ``threshold`` against one of the measure's names. Measures of an incompatible
     unit or direction are never proposed. Deterministic: the same input gives the same list."""
     out = []
-    mine = _density_as_count(_analyse(name), unit)
+    mine = _analyse_in(name, (unit or "").strip())
     for m in candidates:
         best: tuple[float, str, Match] | None = None
         for candidate_name in m.names:
             if threshold > 0:  # cheap rejections first: no shared bigram, another kind or number
-                other = _density_as_count(_analyse(candidate_name), m.unit)
+                other = _analyse_in(candidate_name, (m.unit or "").strip())
                 if (other.kind != mine.kind or other.numbers != mine.numbers
                         or other.firm != mine.firm and not other.firm_grams & mine.firm_grams):
                     continue
