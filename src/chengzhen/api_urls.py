@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from chengzhen.assessment import api as assessment_api
 from chengzhen.assessment import campaign_api, designation_api, fund_api, round_api
 from chengzhen.ledger import api as ledger_api
+from chengzhen.lifecircle import api as lifecircle_api
 from chengzhen.org import api as org_api
 from chengzhen.supervision import api as supervision_api
 from chengzhen.supervision import board_api, bulletin_api, inspection_api
@@ -26,7 +27,7 @@ router.register("lights", supervision_api.LightViewSet, basename="light")
 router.register("escalations", supervision_api.EscalationViewSet, basename="escalation")
 router.register("notifications", supervision_api.NotificationViewSet, basename="notification")
 for part in (bulletin_api, inspection_api, board_api, assessment_api, round_api, designation_api, fund_api,
-             campaign_api):
+             campaign_api, lifecircle_api):
     part.register(router)
 
 @csrf_exempt  # it writes nothing; a JSON 404 even for a POST without a CSRF token

@@ -81,6 +81,18 @@ def _creatable_units(user) -> list[Unit]:
     return [u for u in Unit.objects.order_by("path") if can(user, Action.EDIT, Study(area_unit=u))]
 
 
+def study_inputs(d) -> tuple[dict, dict, str]:
+    """The files by input role, the options and the preset from the new-study form's fields (the
+    page's form and the API's alike): an uploaded preset file wins over the named one."""
+    files = {role: d.get(field) for field, role in StudyForm.FILES.items() if d.get(field)}
+    options = {"snap": d["snap"], "crs": d["crs"], "type_column": d["type_column"], "id_column": d["id_column"],
+               "max_snap": d["max_snap"],
+               "siting": {"type": d["siting_type"], "k": d["siting_k"], "circle": d["siting_circle"],
+                          "radius": d["siting_radius"],
+                          "method": d["siting_method"] if d["siting_type"] or d["siting_k"] else ""}}
+    return files, options, "" if "preset" in files else d["preset"]
+
+
 @login_required
 def study_list(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -94,14 +106,8 @@ def study_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(_("%(user)s 无权创建生活圈研究") % {"user": user})
         if form.is_valid():
             d = form.cleaned_data
-            files = {role: d.get(field) for field, role in StudyForm.FILES.items() if d.get(field)}
-            options = {"snap": d["snap"], "crs": d["crs"], "type_column": d["type_column"],
-                       "id_column": d["id_column"], "max_snap": d["max_snap"],
-                       "siting": {"type": d["siting_type"], "k": d["siting_k"], "circle": d["siting_circle"],
-                                  "radius": d["siting_radius"],
-                                  "method": d["siting_method"] if d["siting_type"] or d["siting_k"] else ""}}
+            files, options, preset = study_inputs(d)
             unit = next(u for u in units if u.code == d["area_unit"])
-            preset = "" if "preset" in files else d["preset"]  # an uploaded preset file wins over the select
             try:
                 study = studies.create_study(user, code=d["code"], name=d["name"], area_unit=unit,
                                              preset=preset, files=files, options=options)
