@@ -139,6 +139,8 @@ class SubmitCoverageSerializer(serializers.Serializer):
                                                            "或 all_required（全部必配）")
     circle = serializers.CharField(max_length=20, help_text="生活圈（分钟），如 5")
     skip_unknown_areas = serializers.BooleanField(default=False, help_text="忽略不是本轮考核对象的区域")
+    areas_map = serializers.DictField(child=serializers.CharField(max_length=32), required=False, default=dict,
+                                      help_text="区域名称 → 考核对象单位代码；未列出的区域按名称对应")
 
 
 class SubmittedSerializer(serializers.Serializer):
@@ -235,6 +237,7 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise ValidationError({"indicator": _("请选择指标")})
         done = studies.submit_study_coverage(request.user, study, round=r, node_code=node.strip(),
                                              input_code=input_code.strip(), type_code=d["type"], circle=d["circle"],
+                                             area_to_unit=d["areas_map"] or None,
                                              skip_unknown_areas=d["skip_unknown_areas"])
         values = Value.objects.select_related("round", "subject", "submitted_by", "verified_by").prefetch_related(
             "files").filter(pk__in=[v.pk for v in done.values]).order_by("subject__code")

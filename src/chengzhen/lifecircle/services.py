@@ -25,7 +25,7 @@ The derivation sentence goes into the value's 佐证说明 (``evidence`` text): 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,16 +136,23 @@ def _mapping(area_to_unit) -> tuple[dict[str, str], str]:
     return results.read_area_map(area_to_unit), str(area_to_unit)
 
 
-def _match(table: results.CoverageTable, areas: list[str], mapping: dict[str, str], map_file: str,
-           subjects: list[Unit], r: Round, skip_unknown: bool) -> tuple[list[tuple[str, Unit]], list[str]]:
-    """(area, subject) pairs to submit, and notes on the areas left out; refused on areas that map
-    to nothing (unless skipped), a mapping naming a unit outside the round, two areas on one subject."""
-    by_code = {u.code: u for u in subjects}
+def names_of(subjects: Iterable[Unit]) -> dict[str, set[str]]:
+    """Each name, short name and code of the subjects → the codes it names: how areas find their
+    subject by name."""
     by_name: dict[str, set[str]] = {}
     for u in subjects:
         for key in (u.name, u.short_name, u.code):
             if key:
                 by_name.setdefault(key.strip(), set()).add(u.code)
+    return by_name
+
+
+def _match(table: results.CoverageTable, areas: list[str], mapping: dict[str, str], map_file: str,
+           subjects: list[Unit], r: Round, skip_unknown: bool) -> tuple[list[tuple[str, Unit]], list[str]]:
+    """(area, subject) pairs to submit, and notes on the areas left out; refused on areas that map
+    to nothing (unless skipped), a mapping naming a unit outside the round, two areas on one subject."""
+    by_code = {u.code: u for u in subjects}
+    by_name = names_of(subjects)
     row_of = {rec.area: rec.row for rec in table.records}
     named = [a for a in areas if a != ALL and a not in OUTSIDE]
     problems, unknown, chosen, skipped = [], [], [], []

@@ -32,6 +32,8 @@ from chengzhen.problems import Refused
 from . import maplayers, studies
 from .coverage import ALL, ALL_REQUIRED
 from .models import Study, StudyStatus
+from .services import OUTSIDE as OUTSIDE_NAMES
+from .services import names_of
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 SNAP_CHOICES = [("edge", gettext_lazy("投影到最近路段（edge）")), ("node", gettext_lazy("最近路网节点（node）"))]
@@ -164,6 +166,31 @@ def _coverage(study: Study) -> list[dict]:
     return out
 
 
+def _area_map(coverage: list[dict], open_rounds) -> dict:
+    """The study's named areas, each with the subject of the open rounds its name matches (the
+    default the service takes too), and those subjects to choose from instead (区域对应考核对象)."""
+    from chengzhen.assessment.rounds import subjects_of
+
+    units = {u.code: u for r in open_rounds for u in subjects_of(r)}
+    by_name = names_of(units.values())
+    areas = [a["area"] for a in coverage if not a["whole"] and a["area"] not in OUTSIDE_NAMES]
+    rows = []
+    for area in areas:
+        codes = by_name.get(area.strip(), set())
+        rows.append({"area": area, "matched": next(iter(codes)) if len(codes) == 1 else ""})
+    return {"areas": rows, "units": sorted(units.values(), key=lambda u: u.path)}
+
+
+AREA_FIELD = "area_map:"  # the submit form's field per area: area_map:<area name> = unit code
+
+
+def area_mapping(data) -> dict[str, str] | None:
+    """The areas a person mapped to a subject on the submit form (the rest by name), or None."""
+    mapping = {k.removeprefix(AREA_FIELD): v.strip() for k, v in data.items()
+               if k.startswith(AREA_FIELD) and isinstance(v, str) and v.strip()}
+    return mapping or None
+
+
 def _percent_leaves(rounds) -> list[tuple[str, str]]:
     """(NODE or NODE:INPUT, label) of the leaves measured in percent in the rounds' frameworks."""
     from chengzhen.assessment import rounds as round_services
@@ -241,7 +268,8 @@ def study_detail(request: HttpRequest, code: str) -> HttpResponse:
         if can(user, Action.REPORT, Value):
             open_rounds = list(visible_rounds(user).filter(status=RoundStatus.COLLECTING).order_by("-year", "code"))
             context.update(rounds=open_rounds, leaves=_percent_leaves(open_rounds),
-                           submit_types=[*context["types"], (ALL_REQUIRED, _("全部必配"))])
+                           submit_types=[*context["types"], (ALL_REQUIRED, _("全部必配"))],
+                           area_map=_area_map(context["coverage"], open_rounds))
     return render(request, "lifecircle/study.html", context)
 
 
@@ -289,6 +317,7 @@ def study_submit(request: HttpRequest, code: str) -> HttpResponse:
         done = studies.submit_study_coverage(
             request.user, study, round=r, node_code=node.strip(), input_code=input_code.strip(),
             type_code=request.POST.get("type", ""), circle=request.POST.get("circle", ""),
+            area_to_unit=area_mapping(request.POST),
             skip_unknown_areas=request.POST.get("skip_unknown_areas") == "on")
     except (Refused, PermissionDenied) as exc:
         show_refusal(request, exc)

@@ -232,6 +232,9 @@ def test_coverage_submitted_to_a_round(api_as, county, inputs):
     unknown = sup.post(url, {**body, "round": "NOPE"}, format="json")
     assert unknown.status_code == 400 and "round" in _fields(unknown)
     assert sup.post(url, {**body, "indicator": ""}, format="json").status_code == 400
+    # an area mapped to a unit that is not the round's subject: refused naming it
+    wrong = sup.post(url, {**body, "areas_map": {"青山镇": county.units["dept"].code}}, format="json")
+    assert wrong.status_code == 400 and "不是考核轮次 LC-2026 的考核对象" in wrong.json()["detail"]
     no_circle = sup.post(url, {**body, "circle": "15"}, format="json")
     assert no_circle.status_code == 400 and "15" in no_circle.json()["detail"]
     studies.publish_study(county.users["supervisor"], study)

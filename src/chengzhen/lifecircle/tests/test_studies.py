@@ -414,3 +414,28 @@ def test_a_study_without_areas_submits_its_area_unit_s_figure(county, inputs):
     value = Value.objects.get(pk=done.values[0].pk)
     assert len(done.values) == 1 and value.subject == county.units["town_a"]
     assert value.amount == (Decimal(cov[0]) * 100).quantize(Decimal("0.01"))
+
+
+def test_areas_named_otherwise_are_mapped_to_subjects_on_the_page(county, inputs, client):
+    """区域对应考核对象: areas whose names match no subject are refused by name; chosen on the submit
+    form, each area's figure goes to the chosen town."""
+    from chengzhen.assessment.models import Value
+
+    areas = _town_areas(inputs / "片区.geojson", names=("西片区", "东片区"))
+    study = _run(county, _create(county, inputs, code="QS-MAP", files={**_files(inputs), "areas": areas}))
+    _round(county)
+    client.force_login(county.users["supervisor"])
+    page = client.get("/lifecircle/QS-MAP/").content.decode()
+    assert 'id="area-map"' in page and 'name="area_map:西片区"' in page and "（名称对应不到）" in page
+    form = {"round": "LC-2026", "indicator": "S1", "type": "kindergarten", "circle": "5"}
+    refused = client.post("/lifecircle/QS-MAP/submit/", form, follow=True).content.decode()
+    assert "区域“西片区”不是考核轮次 LC-2026 的考核对象" in refused and not Value.objects.exists()
+    a, b = county.units["town_a"], county.units["town_b"]
+    done = client.post("/lifecircle/QS-MAP/submit/", {**form, "area_map:西片区": a.code, "area_map:东片区": b.code},
+                       follow=True).content.decode()
+    assert "已向考核轮次 LC-2026 报送 2 个数值" in done
+    cov = {r["area"]: r["rate"] for r in _csv(study.results_path / "coverage.csv")
+           if r["type"] == "kindergarten" and r["circle"] == "5"}
+    got = {v.subject.code: v.amount for v in Value.objects.select_related("subject")}
+    assert got == {a.code: (Decimal(cov["西片区"]) * 100).quantize(Decimal("0.01")),
+                   b.code: (Decimal(cov["东片区"]) * 100).quantize(Decimal("0.01"))}
