@@ -324,7 +324,7 @@ def test_framework_structure_refused(fw, tmp_path: Path):
         "体系.xlsx:体系信息:12:内容: 总分应为数值，不是“一百”",
         "体系.xlsx:测评体系:10:代码: 缺少代码",
         "体系.xlsx:测评体系:11:分值: 应为数值，不是“十分”",
-        "体系.xlsx:测评体系:12:规则参数: YAML 格式错误：expected ',' or ']', but got '<stream end>'",
+        "体系.xlsx:测评体系:12:规则参数: YAML 格式错误：did not find expected ',' or ']'",
         "体系.xlsx:测评体系:13:评分规则: 填写了规则参数，但缺少评分规则",
         "体系.xlsx:测评体系:14:方向: 方向应为 越高越好、越低越好 或 目标区间，不是“越大越好”",
         "体系.xlsx:测评体系:15:待核实: 应填“是”或留空，不是“也许”",
@@ -351,7 +351,7 @@ def test_framework_info_refused(fw, tmp_path: Path):
         "体系.xlsx:体系信息:5:项目: 未知的项目“编号”"
         "（可用：代码、版本、名称、完整性、来源、说明、层级名称、总分、对象属性、等次）",
         "体系.xlsx:体系信息:7:项目: 项目“版本”重复（已见于第 6 行）",
-        "体系.xlsx:体系信息:13:内容: 对象属性：YAML 格式错误：expected ',' or ']', but got '<stream end>'",
+        "体系.xlsx:体系信息:13:内容: 对象属性：YAML 格式错误：did not find expected ',' or ']'",
     ]
 
 
