@@ -26,6 +26,9 @@ DEV = DATA / "match_pairs_dev.csv"
 DEV2 = DATA / "match_pairs_dev2.csv"
 DEV3 = DATA / "match_pairs_dev3.csv"
 DEV4 = DATA / "match_pairs_dev4.csv"
+DEV5 = DATA / "match_pairs_dev5.csv"
+DEV6 = DATA / "match_pairs_dev6.csv"
+DEVS = (DEV, DEV2, DEV3, DEV4, DEV5, DEV6)
 # The frozen evaluation set. Never edit it to meet the goal: a change here is a new set, and the
 # figures reported for the old one no longer apply.
 FROZEN_SHA256 = "3c5886a08240569a5f1508955aa15227a22bdcbbddf3287e2d60c16bed6ba7ca"
@@ -258,7 +261,7 @@ def test_frozen_set_is_unchanged_and_as_specified():
     for a, b in [("人均住房建筑面积", "人均居住用地面积"), ("公交站点500米覆盖率", "公交线网密度"),
                  ("绿色建筑占比", "装配式建筑占比")]:
         assert any({r["a"], r["b"]} == {a, b} and r["hard"] == "1" for r in rows)
-    for path in (DEV, DEV2, DEV3, DEV4):
+    for path in DEVS:
         dev = {frozenset([(r["a"], r["a_unit"]), (r["b"], r["b_unit"])]) for r in _rows(path)}
         assert not pairs & dev, path.name
 
@@ -293,8 +296,11 @@ def test_matcher_on_the_development_sets():
     (356 pairs): at first 0.98 and 0.40 (0.43 with the rules the second set had shown), now 0.99 and
     0.63 — names from the wider field (health, transport, safety) are still often missed. The fourth
     (282 pairs, on the six campaigns' own chapters): at first 0.98 and 0.56 (0.51 with the rules of
-    before the third), now 0.99 and 0.64."""
-    for path, recall in ((DEV, 0.95), (DEV2, 0.85), (DEV3, 0.6), (DEV4, 0.6)):
+    before the third), now 0.99 and 0.64. The fifth (398 pairs, the development programmes' own
+    systems): at first 0.98 and 0.33, now 0.98 and 0.35. The sixth (332 pairs, cities' rewordings of
+    the campaigns' items) was kept apart while the fifth's rules were written: 0.98 and 0.48 before
+    them and after — rules from one set did not carry to the next."""
+    for path, recall in ((DEV, 0.95), (DEV2, 0.85), (DEV3, 0.6), (DEV4, 0.6), (DEV5, 0.33), (DEV6, 0.45)):
         rows = _rows(path)
         assert len(rows) >= 250 and sum(r["hard"] == "1" for r in rows) / len(rows) >= 0.30
         result = evaluate(path)
@@ -306,7 +312,7 @@ def test_default_threshold_is_the_rule_applied_to_the_development_sets():
     development sets and on all of them together; of them the one with the highest F1 on all
     together; of a tie the lowest. (Pooled alone, 0.75 would pass at 0.97 — with 0.96 on the second
     set: a wrong merge costs more than a missed one, so each set must pass.)"""
-    sets = [_rows(DEV), _rows(DEV2), _rows(DEV3), _rows(DEV4)]
+    sets = [_rows(path) for path in DEVS]
     rows = [r for rs in sets for r in rs]
     eligible = []
     for t in (t / 100 for t in range(50, 100, 5)):
