@@ -135,6 +135,7 @@ class TaskPlan:
 
 # how a plan's indicators become tasks: one task each, or one per lead unit (职责归口、统筹推进:
 # the overlapping work given to one responsible unit and pushed together)
+GROUP_PREFIX = "LC-G-"  # a lead unit's task code: LC-G-<unit code>
 TASK_GROUPINGS = {"indicator": gettext_lazy("每个合并指标一项任务"),
                   "lead_unit": gettext_lazy("按牵头单位归并为一项任务（职责归口）")}
 
@@ -200,8 +201,8 @@ def _task_steps(plan: JointPlan, programme, per: str = "indicator") -> list[Task
             groups.setdefault(ind.lead_unit_id, []).append(ind)
         else:
             out.append(_task_step(programme, [ind], _task_code(ind), _task_fields(ind, start)))
-    made = [_task_step(programme, members, f"LC-G-{members[0].lead_unit.code}"[:40], _group_fields(members, start),
-                       grouped=True) for members in groups.values()]
+    made = [_task_step(programme, members, f"{GROUP_PREFIX}{members[0].lead_unit.code}"[:40],
+                       _group_fields(members, start), grouped=True) for members in groups.values()]
     return made + out  # the groups first, then the indicators still waiting for a lead unit
 
 
@@ -213,7 +214,9 @@ def _task_step(programme, members: list[MergedIndicator], code: str, fields: dic
 
     ind = members[0]
     extra = {"members": members, "code": code} if grouped else {"code": code}
-    task = ind.task if not grouped and ind.task_id and ind.task.programme_id == programme.pk else None
+    # an indicator's own task, even if someone renamed its code — never a group's task it was part of
+    task = (ind.task if not grouped and ind.task_id and ind.task.programme_id == programme.pk
+            and not ind.task.code.startswith(GROUP_PREFIX) else None)
     if task is None:
         task = Task.objects.filter(programme=programme, code=code).first()
     if task is None:
@@ -221,10 +224,12 @@ def _task_step(programme, members: list[MergedIndicator], code: str, fields: dic
     extra["task"] = task
     made = next((m.task_made for m in members if m.task_id == task.pk and m.task_made), {})
     now = _made_text({k: getattr(task, k) for k in TASK_FIELDS})
-    if made and now != made:
-        return TaskPlan(ind, "keep", fields, _("任务已被人修改，不覆盖"), **extra)
     if now == _made_text(fields):
         return TaskPlan(ind, "keep", fields, _("无变化"), **extra)
+    if not made:  # a task of this code the plan has no record of writing (made by hand, or in the other way)
+        return TaskPlan(ind, "keep", fields, _("台账中已有同代码的任务，不是本清单最近生成的，不覆盖"), **extra)
+    if now != made:
+        return TaskPlan(ind, "keep", fields, _("任务已被人修改，不覆盖"), **extra)
     return TaskPlan(ind, "update", fields, **extra)
 
 

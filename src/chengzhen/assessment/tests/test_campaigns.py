@@ -272,6 +272,19 @@ def test_tasks_per_lead_unit_hold_each_unit_s_indicators(county, campaigns):
     assert again[moved.code].action == "keep" and "修改" in again[moved.code].reason
     services.make_tasks(sup, plan, target, per="lead_unit")
     assert Task.objects.get(pk=moved.pk).name == "园林绿化指标（统筹）"
+    # one task per indicator in the same programme: new tasks of their own, the group tasks untouched
+    single = services.task_preview(sup, plan, target)
+    assert {s.action for s in single if s.action != "skip"} == {"create"}
+    assert all(s.code.startswith("LC-") and not s.code.startswith("LC-G-") for s in single if s.action != "skip")
+    # and back: each indicator's record now names its group's task, so a same-code task is not overwritten
+    services.make_tasks(sup, plan, target)
+    single_task = Task.objects.get(programme=target, code="LC-green_coverage_rate")
+    services.make_tasks(sup, plan, target, per="lead_unit")
+    ledger.update_task(sup, single_task, expected_version=single_task.version, name="绿化覆盖率（人工改过）")
+    again = {s.key: s for s in services.task_preview(sup, plan, target)}
+    assert again["green_coverage_rate"].action == "keep" and "不覆盖" in again["green_coverage_rate"].reason
+    services.make_tasks(sup, plan, target)
+    assert Task.objects.get(pk=single_task.pk).name == "绿化覆盖率（人工改过）"
     with pytest.raises(Refused, match="per"):
         services.task_preview(sup, plan, target, per="category")
 
