@@ -171,9 +171,8 @@ def _group_fields(members: list[MergedIndicator], start: dt.date) -> dict:
                                        if s.get("campaign")))
     lines = []
     for i, ind in enumerate(members, 1):
-        demands = "；".join(f"{s.get('campaign', '')} {s.get('threshold', '')}".strip() for s in ind.sources)
         lines.append(_("%(i)s. %(name)s：执行标准 %(binding)s（%(demands)s）") % {
-            "i": i, "name": ind.name, "binding": ind.binding or _("定性要求"), "demands": demands})
+            "i": i, "name": ind.name, "binding": ind.binding or _("定性要求"), "demands": _demands(ind)})
         if ind.conflict:
             lines.append(_("   待协调：%(conflict)s") % {"conflict": ind.conflict})
     name = _("%(unit)s牵头的创建指标（%(n)s 项）") % {"unit": lead.short_name or lead.name, "n": len(members)}
@@ -390,10 +389,15 @@ def merge_plan(campaign_codes: list[str], *, subject_code: str | None, year: int
     return chosen, parts, merged
 
 
-def _unit_named(name: str) -> Unit | None:
-    from django.db.models import Q
-
-    return Unit.objects.filter(Q(short_name=name) | Q(name=name)).order_by("pk").first() if name else None
+def _units_by_name() -> dict[str, Unit]:
+    """Every unit by its short name and its name (the first by primary key where two share one):
+    how a framework's department names find the directory's units, read once per merge."""
+    out: dict[str, Unit] = {}
+    for u in Unit.objects.order_by("pk"):
+        for name in (u.short_name, u.name):
+            if name:
+                out.setdefault(name, u)
+    return out
 
 
 def _source_rows(row, binding_sources: set[int]) -> list[dict]:
@@ -443,6 +447,7 @@ def run_plan(user, *, code: str, name: str, campaign_codes: list[str], subject_c
         raise Refused(problems)
     chosen, parts, merged = merge_plan(campaign_codes, subject_code=subject_code, year=year, lead_rule=lead_rule)
     deadlines = {p.label: p.deadline for p in parts}
+    named = _units_by_name()
     subject = Unit.objects.get(code=subject_code) if subject_code else None
     frameworks = {f.code: f for f in Framework.objects.filter(code__in=[p.code for p in parts])}
     with acting_for(user, "merge_campaigns"), transaction.atomic():
@@ -454,7 +459,7 @@ def run_plan(user, *, code: str, name: str, campaign_codes: list[str], subject_c
         seen = set()
         for seq, row in enumerate(merged.rows, start=1):
             ind = existing.get(row.key) or MergedIndicator(plan=plan, key=row.key)
-            _apply_row(ind, seq, row, deadlines)
+            _apply_row(ind, seq, row, deadlines, named)
             ind.save()
             seen.add(row.key)
             for p in row.proposals:
@@ -487,7 +492,7 @@ def rerun_plan(user, plan: JointPlan) -> JointPlan:
     return run_plan(user, code=plan.code, name=plan.name, **_plan_settings(plan))
 
 
-def _apply_row(ind: MergedIndicator, seq: int, row, deadlines: dict) -> None:
+def _apply_row(ind: MergedIndicator, seq: int, row, deadlines: dict, named: dict[str, Unit]) -> None:
     """An indicator's fields from its merged row; a lead unit a supervisor settled stays."""
     binding, binding_sources = _binding_text(row)
     ind.seq, ind.name, ind.unit, ind.direction = seq, row.name[:200], row.unit[:30], row.direction[:10]
@@ -495,9 +500,9 @@ def _apply_row(ind: MergedIndicator, seq: int, row, deadlines: dict) -> None:
     ind.conflict = "；".join(c.text for c in row.conflicts if c.kind != "departments")
     ind.proposed_lead = row.lead[:100]
     if ind.settled_at is None:  # what a supervisor settled stays settled
-        lead = _unit_named(row.lead)
+        lead = named.get(row.lead)
         ind.lead_unit = lead
-        ind.cooperating = [u.code for u in (_unit_named(n) for n in row.cooperating) if u is not None and u != lead]
+        ind.cooperating = [u.code for u in (named.get(n) for n in row.cooperating) if u is not None and u != lead]
         questions = [c.text for c in row.conflicts if c.kind == "departments"]
         if row.lead and lead is None:
             questions.append(_("部门“%(name)s”不在单位目录中") % {"name": row.lead})
@@ -525,7 +530,8 @@ def rerun_preview(user, plan: JointPlan) -> list[PlanChange]:
     _chosen, parts, merged = merge_plan(settings.pop("campaign_codes"), **settings)
     deadlines = {p.label: p.deadline for p in parts}
     existing = {ind.key: ind for ind in plan.indicators.select_related("lead_unit")}
-    units = {u.code: u for u in Unit.objects.all()}
+    named = _units_by_name()
+    units = {u.code: u for u in named.values()}
 
     def lead_text(ind: MergedIndicator) -> str:
         u = ind.lead_unit
@@ -541,7 +547,7 @@ def rerun_preview(user, plan: JointPlan) -> list[PlanChange]:
         if before is not None:
             after.settled_at, after.lead_unit, after.cooperating = (before.settled_at, before.lead_unit,
                                                                     before.cooperating)
-        _apply_row(after, seq, row, deadlines)
+        _apply_row(after, seq, row, deadlines, named)
         if before is None:
             out.append(PlanChange(row.key, after.name, "new", [
                 _("执行标准 %(b)s，牵头 %(lead)s") % {"b": after.binding or _("定性要求"), "lead": lead_text(after)}]))

@@ -341,14 +341,12 @@ def _cn_number(text: str) -> str:
             if digit is not None and c != "零":
                 return text  # two digits in a row: not a number we read
             digit = None if c == "零" else _CN_DIGITS[c]
-        elif c in _CN_UNITS:
-            unit = _CN_UNITS[c]
-            if unit >= last_unit:
-                return text
-            total += (1 if digit is None and c == "十" else digit if digit is not None else 0) * unit
-            if digit is None and c != "十":
-                return text
-            digit, last_unit = None, unit
+            continue
+        unit = _CN_UNITS[c]
+        if unit >= last_unit or digit is None and c != "十":
+            return text  # 百十, or 百 without its digit
+        total += (1 if digit is None else digit) * unit  # 十五: 十 alone is one ten
+        digit, last_unit = None, unit
     return str(total + (digit or 0))
 
 
@@ -574,10 +572,10 @@ _PER_AREA_UNIT = re.compile(r"/(?:平方公里|平方千米|km²|km2|公顷|hm²
 @functools.lru_cache(maxsize=65536)
 def _analyse_in(name: str, unit: str) -> _Analysed:
     """A name as compared, with what its unit says read into it."""
-    return _density_as_count(_analyse(name), unit)
+    return _read_unit(_analyse(name), unit)
 
 
-def _density_as_count(an: _Analysed, unit: str) -> _Analysed:
+def _read_unit(an: _Analysed, unit: str) -> _Analysed:
     """What the unit says about the name: a 密度 in a unit per area (座/平方公里) is the count the unit
     says (公厕设置密度 = 每平方公里公厕数); a score (得分、成绩) in 分 and a name without a head in 分 are
     one; a name without a head in % is a share (城镇化水平 % = 城镇化率); a name ending in its unit's
